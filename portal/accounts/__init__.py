@@ -1,0 +1,1 @@
+"""Members, roles, organisations, sign-up, login, verification, password reset and profiles."""

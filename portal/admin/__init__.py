@@ -1,0 +1,1 @@
+"""Club administration: members and roles, organisations (dashboard, reports, segments and imports follow)."""

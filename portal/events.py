@@ -1,0 +1,185 @@
+"""The domain event bus: in-transaction subscribers and after-commit effects.
+
+A service emits an event after its own writes::
+
+    emit("post.created", member_id=..., source=("post", post.id), attributes={...})
+
+* **Subscribers** (``@subscriber("post.created")``) change the database; they run at
+  once, inside the caller's transaction, so the write and its consequences commit or
+  roll back together.
+* **Effects** (``@effect("post.created")``) leave the process (Socket.IO pushes, mail,
+  SMS, webhooks, indexing). They are held on the session and handed to the job queue
+  only after the transaction commits; a rollback discards them.
+
+A pattern ``"*"`` matches every event and ``"post.*"`` every event of a prefix.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
+
+from portal import jobs
+from portal.db import db, utcnow
+
+log = logging.getLogger(__name__)
+
+PENDING_KEY = "portal.pending_effects"
+
+
+@dataclass(frozen=True)
+class Event:
+    """A fact that happened in the domain; JSON-serialisable through :meth:`to_dict`."""
+
+    type: str
+    member_id: int | None = None
+    source: tuple[str, Any] | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    occurred_at: datetime = field(default_factory=utcnow)
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["occurred_at"] = self.occurred_at.isoformat()
+        data["source"] = list(self.source) if self.source else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Event:
+        return cls(
+            type=data["type"],
+            member_id=data.get("member_id"),
+            source=tuple(data["source"]) if data.get("source") else None,  # type: ignore[arg-type]
+            attributes=dict(data.get("attributes") or {}),
+            occurred_at=datetime.fromisoformat(data["occurred_at"]),
+            id=data["id"],
+        )
+
+
+Handler = Callable[[Event], None]
+
+
+class EventBus:
+    """Holds the subscribers and effects; one instance, filled by ``create_app``."""
+
+    def __init__(self) -> None:
+        self._subscribers: dict[str, list[Handler]] = defaultdict(list)
+        self._effects: dict[str, list[Handler]] = defaultdict(list)
+        self.effects_by_name: dict[str, Handler] = {}
+
+    def clear(self) -> None:
+        self._subscribers.clear()
+        self._effects.clear()
+        self.effects_by_name.clear()
+
+    def subscribe(self, pattern: str, handler: Handler) -> None:
+        if handler not in self._subscribers[pattern]:
+            self._subscribers[pattern].append(handler)
+
+    def add_effect(self, pattern: str, handler: Handler) -> None:
+        if handler not in self._effects[pattern]:
+            self._effects[pattern].append(handler)
+        self.effects_by_name[effect_name(handler)] = handler
+
+    @staticmethod
+    def _matching(table: dict[str, list[Handler]], event_type: str) -> list[Handler]:
+        found: list[Handler] = []
+        for pattern, handlers in table.items():
+            if (
+                pattern == "*"
+                or pattern == event_type
+                or (pattern.endswith(".*") and event_type.startswith(pattern[:-1]))
+            ):
+                found.extend(handlers)
+        return found
+
+    def publish(self, evt: Event, session: Session | None = None) -> Event:
+        session = session if session is not None else db.session()
+        for handler in self._matching(self._subscribers, evt.type):
+            handler(evt)
+        for handler in self._matching(self._effects, evt.type):
+            after_commit(run_effect, effect_name(handler), evt.to_dict(), session=session)
+        return evt
+
+
+bus = EventBus()
+
+
+def emit(
+    event_type: str,
+    *,
+    member_id: int | None = None,
+    source: tuple[str, Any] | None = None,
+    attributes: dict[str, Any] | None = None,
+    occurred_at: datetime | None = None,
+) -> Event:
+    """Publishes a domain event in the current transaction (see the module docstring)."""
+    evt = Event(
+        type=event_type,
+        member_id=member_id,
+        source=source,
+        attributes=dict(attributes or {}),
+        occurred_at=occurred_at or utcnow(),
+    )
+    return bus.publish(evt)
+
+
+def subscriber(pattern: str) -> Callable[[Handler], Handler]:
+    """Registers an in-transaction subscriber (used by ``create_app`` wiring)."""
+
+    def register(handler: Handler) -> Handler:
+        bus.subscribe(pattern, handler)
+        return handler
+
+    return register
+
+
+def effect(pattern: str) -> Callable[[Handler], Handler]:
+    """Registers an after-commit effect; it runs through the job queue."""
+
+    def register(handler: Handler) -> Handler:
+        bus.add_effect(pattern, handler)
+        return handler
+
+    return register
+
+
+def effect_name(handler: Handler) -> str:
+    """The name an effect is known by across processes (its dotted path)."""
+    return f"{handler.__module__}.{handler.__qualname__}"
+
+
+@jobs.job
+def run_effect(name: str, event_data: dict[str, Any]) -> None:
+    """The job that runs one after-commit effect, looked up by name."""
+    handler = bus.effects_by_name.get(name)
+    if handler is None:
+        log.error("effect %s is not registered in this process; event %s dropped", name, event_data.get("id"))
+        return
+    handler(Event.from_dict(event_data))
+
+
+def after_commit(job: jobs.JobFunc, *args: Any, session: Session | None = None, **kwargs: Any) -> None:
+    """Queues ``job`` to run once the current transaction commits; a rollback discards it."""
+    session = session if session is not None else db.session()
+    session.info.setdefault(PENDING_KEY, []).append((job, args, kwargs))
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    pending = session.info.pop(PENDING_KEY, None)
+    for job, args, kwargs in pending or ():
+        jobs.enqueue(job, *args, **kwargs)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(PENDING_KEY, None)

@@ -1,0 +1,59 @@
+"""Home page, language switch, uploaded media and the health check."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
+from flask_login import current_user
+
+from portal.accounts import queries as account_queries
+from portal.accounts import services as account_services
+from portal.db import db
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+def index() -> Any:
+    completion = account_services.profile_completion(current_user) if current_user.is_authenticated else None
+    return render_template("home/index.html", completion=completion, member_count=account_queries.count_members())
+
+
+@bp.post("/lang")
+def switch_language() -> Any:
+    language = request.form.get("lang", "")
+    if language not in current_app.config["LANGUAGES"]:
+        abort(400)
+    session["lang"] = language
+    if current_user.is_authenticated:
+        account_services.set_language(current_user, language)
+        db.session.commit()
+    target = request.form.get("next") or url_for("home.index")
+    if not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
+        target = url_for("home.index")
+    return redirect(target, code=303)
+
+
+@bp.get("/media/<path:key>")
+def media_file(key: str) -> Any:
+    response = send_from_directory(current_app.config["UPLOADS_ROOT"], key, max_age=30 * 24 * 3600)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.get("/healthz")
+def health() -> Any:
+    db.session.execute(db.text("SELECT 1"))
+    return {"status": "ok"}

@@ -1,0 +1,158 @@
+"""The upload pipeline for images: real-image check, limits, EXIF stripped, re-encoded, thumbnails.
+
+Every image a member sends passes through :func:`store_image`. Nothing of the
+original file is kept: the pixels are decoded (within a pixel budget, so that a
+decompression bomb is refused before it is expanded), turned upright by their EXIF
+orientation, and written anew without metadata, in a display size and a thumbnail.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from portal.db import utcnow
+from portal.errors import ValidationFailed
+
+ALLOWED_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
+
+
+class InvalidImage(ValidationFailed):
+    """The upload is not an acceptable image; the message says why."""
+
+    code = "invalid_image"
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """How one kind of upload is stored: its variants' bounding boxes and whether to crop square."""
+
+    kind: str
+    variants: dict[str, tuple[int, int]] = field(default_factory=lambda: {"display": (1600, 1600), "thumb": (320, 320)})
+    square: bool = False
+
+
+AVATAR = ImageSpec("avatars", {"display": (512, 512), "thumb": (96, 96)}, square=True)
+
+
+@dataclass(frozen=True)
+class StoredImage:
+    """What was written: keys (paths relative to the uploads root) per variant, and the source size."""
+
+    key: str
+    width: int
+    height: int
+    variants: dict[str, str]
+
+    def url_key(self, variant: str = "display") -> str:
+        return self.variants[variant]
+
+
+def uploads_root() -> Path:
+    return Path(current_app.config["UPLOADS_ROOT"])
+
+
+def _read_limited(stream: IO[bytes] | bytes, max_bytes: int) -> bytes:
+    data = bytes(stream) if isinstance(stream, bytes | bytearray) else stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise InvalidImage(_l("The file is too large; the limit is %(mb)s MB.", mb=round(max_bytes / 1024 / 1024, 1)))
+    if not data:
+        raise InvalidImage(_l("The file is empty."))
+    return data
+
+
+def _open_checked(data: bytes, max_pixels: int) -> Image.Image:
+    """Opens and decodes the image, refusing non-images and anything over the pixel budget."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            probe = Image.open(io.BytesIO(data))
+            if probe.format not in ALLOWED_FORMATS:
+                raise InvalidImage(_l("Only JPEG, PNG, GIF and WebP images are accepted."))
+            width, height = probe.size
+            if width * height > max_pixels or width <= 0 or height <= 0:
+                raise InvalidImage(
+                    _l(
+                        "The image is %(w)s×%(h)s pixels; the limit is %(mp)s megapixels.",
+                        w=width,
+                        h=height,
+                        mp=round(max_pixels / 1_000_000, 1),
+                    )
+                )
+            probe.verify()
+            image = Image.open(io.BytesIO(data))
+            image.load()
+    except InvalidImage:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise InvalidImage(_l("The image is too large to process.")) from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise InvalidImage(_l("The file is not a valid image.")) from exc
+    return image
+
+
+def _normalise(image: Image.Image) -> Image.Image:
+    image = ImageOps.exif_transpose(image)
+    if getattr(image, "is_animated", False):
+        image.seek(0)
+    has_alpha = image.mode in {"RGBA", "LA"} or (image.mode == "P" and "transparency" in image.info)
+    return image.convert("RGBA" if has_alpha else "RGB")
+
+
+def _encode(image: Image.Image) -> tuple[bytes, str]:
+    """Re-encodes without any metadata: JPEG for opaque images, PNG where transparency matters."""
+    out = io.BytesIO()
+    if image.mode == "RGBA":
+        image.save(out, "PNG", optimize=True)
+        return out.getvalue(), "png"
+    image.save(out, "JPEG", quality=85, optimize=True, progressive=True)
+    return out.getvalue(), "jpg"
+
+
+def store_image(stream: IO[bytes] | bytes, spec: ImageSpec = AVATAR) -> StoredImage:
+    """Checks, re-encodes and stores an uploaded image; raises :class:`InvalidImage` on bad input."""
+    config = current_app.config
+    data = _read_limited(stream, config["MAX_UPLOAD_BYTES"])
+    image = _normalise(_open_checked(data, config["MAX_IMAGE_PIXELS"]))
+    width, height = image.size
+    now = utcnow()
+    key = f"{spec.kind}/{now:%Y/%m}/{uuid.uuid4().hex}"
+    directory = uploads_root() / Path(key).parent
+    directory.mkdir(parents=True, exist_ok=True)
+    variants: dict[str, str] = {}
+    for name, box in spec.variants.items():
+        if spec.square:
+            variant = ImageOps.fit(image, box, Image.Resampling.LANCZOS)
+        else:
+            variant = image.copy()
+            variant.thumbnail(box, Image.Resampling.LANCZOS)
+        payload, ext = _encode(variant)
+        relative = f"{key}_{name}.{ext}"
+        (uploads_root() / relative).write_bytes(payload)
+        variants[name] = relative
+    return StoredImage(key=key, width=width, height=height, variants=variants)
+
+
+def delete_stored(variants: dict[str, str] | None) -> None:
+    """Removes the files of a stored image (e.g. a replaced avatar); missing files are fine."""
+    root = uploads_root()
+    for relative in (variants or {}).values():
+        path = (root / relative).resolve()
+        if root.resolve() in path.parents:
+            path.unlink(missing_ok=True)
+
+
+def describe_limits() -> dict[str, Any]:
+    config = current_app.config
+    return {
+        "max_mb": round(config["MAX_UPLOAD_BYTES"] / 1024 / 1024, 1),
+        "max_megapixels": round(config["MAX_IMAGE_PIXELS"] / 1_000_000, 1),
+    }

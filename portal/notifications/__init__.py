@@ -1,0 +1,1 @@
+"""In-app notifications (live over Socket.IO), and the channels that leave the site."""

@@ -1,0 +1,69 @@
+"""The writers of notifications: create one (pushed live after commit), mark as read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale
+
+from portal import events, jobs, realtime
+from portal.accounts.models import Member
+from portal.db import db, utcnow
+from portal.notifications.kinds import render_text
+from portal.notifications.models import Notification
+
+
+def unread_count(member_id: int) -> int:
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Notification)
+            .where(Notification.member_id == member_id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def notify(member_id: int, kind: str, params: dict[str, Any] | None = None, url: str | None = None) -> Notification:
+    """Stores an in-app notification; the member's open pages get it live once the transaction commits."""
+    notification = Notification(member_id=member_id, kind=kind, params=dict(params or {}), url=url)
+    db.session.add(notification)
+    db.session.flush()
+    events.after_commit(push_notification, notification.id)
+    return notification
+
+
+@jobs.job
+def push_notification(notification_id: int) -> None:
+    """Emits the notification and the new unread count to the member's room, in their language."""
+    notification = db.session.get(Notification, notification_id)
+    if notification is None:
+        return
+    language = db.session.scalar(sa.select(Member.language).where(Member.id == notification.member_id))
+    with force_locale(language or current_app.config["DEFAULT_LANGUAGE"]):
+        text = render_text(notification.kind, notification.params)
+    realtime.emit_to_member(
+        notification.member_id,
+        "notification",
+        {"id": notification.id, "text": text, "url": notification.url, "unread": unread_count(notification.member_id)},
+    )
+
+
+def mark_read(member: Member, notification_id: int) -> Notification | None:
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or notification.member_id != member.id:
+        return None
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+    return notification
+
+
+def mark_all_read(member: Member) -> int:
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(Notification.member_id == member.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    return result.rowcount or 0
