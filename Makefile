@@ -24,7 +24,7 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $(VENV)/.installed $@
 
 compile-translations: $(VENV)/.installed ## Compile the .po catalogues into .mo files
-	$(BIN)/pybabel compile --use-fuzzy -q -d portal/translations
+	$(BIN)/pybabel compile -d portal/translations
 
 run: $(VENV)/.installed compile-translations ## Install, migrate, load the demo club on first start, serve on http://127.0.0.1:$(PORT)
 	$(FLASK) db upgrade
@@ -46,7 +46,7 @@ format: $(VENV)/.dev-installed ## Apply ruff's fixes and formatting
 translations: $(VENV)/.dev-installed ## Extract the strings, update the fa and en catalogues, compile them
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot --no-location --sort-output --project Bashgah --ignore-dirs='.venv static tests bench migrations instance' .
 	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching --ignore-obsolete
-	$(BIN)/pybabel compile -q -d portal/translations
+	$(BIN)/pybabel compile -d portal/translations
 
 bench: $(VENV)/.dev-installed compile-translations ## Generate a small data set and measure the pages against a hello-world ceiling
 	$(BIN)/python -m bench.run --members 200 --duration 5
