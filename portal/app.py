@@ -51,13 +51,15 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    # Before CSRF: its check (and the body-size check it triggers) runs as a before_request hook,
+    # and the ?lang= choice must be known by then so that the error page is in that language.
+    i18n.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"
-    i18n.init_app(app)
     errors.init_app(app)
     security.init_app(app)
     jobs.init_app(app)

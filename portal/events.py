@@ -170,6 +170,8 @@ def run_effect(name: str, event_data: dict[str, Any]) -> None:
 def after_commit(job: jobs.JobFunc, *args: Any, session: Session | None = None, **kwargs: Any) -> None:
     """Queues ``job`` to run once the current transaction commits; a rollback discards it."""
     session = session if session is not None else db.session()
+    if not session.in_transaction():
+        session.connection()  # tie the pending work to a transaction, so its rollback is seen
     session.info.setdefault(PENDING_KEY, []).append((job, args, kwargs))
 
 
@@ -180,6 +182,8 @@ def _after_commit(session: Session) -> None:
         jobs.enqueue(job, *args, **kwargs)
 
 
-@sa_event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    session.info.pop(PENDING_KEY, None)
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, previous_transaction: Any) -> None:
+    # Only the outermost rollback discards pending work; a rolled-back savepoint keeps it.
+    if not session.in_transaction():
+        session.info.pop(PENDING_KEY, None)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import jdatetime
 from babel.dates import format_date, format_datetime, format_time
 from babel.numbers import format_decimal
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup
@@ -26,6 +26,8 @@ _TO_ASCII_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01
 def select_locale() -> str:
     """The member's saved language, then the visitor's choice in the session, then the default."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # jobs and CLI pass the language explicitly (force_locale)
+        return current_app.config["DEFAULT_LANGUAGE"]
     if getattr(g, "forced_language", None) in languages:
         return g.forced_language
     if current_user and current_user.is_authenticated and current_user.language in languages:

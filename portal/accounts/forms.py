@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from portal.accounts.policies import MIN_PASSWORD_LENGTH
@@ -83,7 +83,7 @@ class ProfileForm(FlaskForm):
     job_title = StringField(_l("Job title"), validators=[Optional(), Length(max=100)])
     phone = StringField(_l("Phone number"), validators=[Optional(), Length(max=20)])
     organisation_id = SelectField(_l("Organisation"), coerce=int, validate_choice=True)
-    language = SelectField(_l("Language"), choices=[("fa", "فارسی"), ("en", "English")])
+    language = SelectField(_l("Language"), choices=[SelectChoice("fa", "فارسی"), SelectChoice("en", "English")])
 
 
 class AvatarForm(FlaskForm):
@@ -94,10 +94,10 @@ class RoleForm(FlaskForm):
     role = SelectField(
         _l("Role"),
         choices=[
-            ("member", _l("Member")),
-            ("moderator", _l("Moderator")),
-            ("agent", _l("Support agent")),
-            ("admin", _l("Admin")),
+            SelectChoice("member", _l("Member")),
+            SelectChoice("moderator", _l("Moderator")),
+            SelectChoice("agent", _l("Support agent")),
+            SelectChoice("admin", _l("Admin")),
         ],
     )
 

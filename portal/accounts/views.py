@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from wtforms import SelectChoice
 
 from portal import media
 from portal.accounts import policies, queries, services
@@ -247,7 +248,11 @@ def confirm_email_change(token: str) -> Any:
 
 def _profile_form(member: Member, formdata: Any = None) -> ProfileForm:
     form = ProfileForm(formdata=formdata, obj=None if formdata else member)
-    form.organisation_id.choices = [(0, _("None")), *queries.organisation_choices()]
+    # SelectChoice objects: WTForms 3.3 deprecates (value, label) tuples.
+    form.organisation_id.choices = [
+        SelectChoice(0, _("None")),
+        *(SelectChoice(org_id, name) for org_id, name in queries.organisation_choices()),
+    ]
     if formdata is None:
         form.organisation_id.data = member.organisation_id or 0
         form.language.data = member.language or current_app.config["DEFAULT_LANGUAGE"]
