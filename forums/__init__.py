@@ -1,0 +1,1 @@
+"""Forums: categories, topics, posts, likes, mentions, follows, polls and unread state."""

@@ -1,0 +1,1 @@
+"""The points engine: rules, ledger, balances, tiers, badges, leaderboards, referrals."""

@@ -1,0 +1,1 @@
+"""Knowledge and support: the knowledge base, member articles and the help desk."""
