@@ -24,7 +24,7 @@ _TO_ASCII_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01
 
 
 def select_locale() -> str:
-    """The member's saved language, then the visitor's choice in the session, then the default."""
+    """``?lang=``, the member's saved language, the session's choice, then the default (English for the API)."""
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # jobs and CLI pass the language explicitly (force_locale)
         return current_app.config["DEFAULT_LANGUAGE"]
@@ -35,6 +35,9 @@ def select_locale() -> str:
     chosen = session.get("lang")
     if chosen in languages:
         return chosen
+    if request.path.startswith("/api/"):
+        # Integration clients are programs: English unless they ask otherwise.
+        return request.accept_languages.best_match(languages) or "en"
     return current_app.config["DEFAULT_LANGUAGE"]
 
 

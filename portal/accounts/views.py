@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import SelectChoice
 
@@ -285,6 +286,7 @@ def profile_edit() -> Any:
             else:
                 db.session.commit()
                 session["lang"] = member.language
+                refresh()  # the confirmation speaks the language just chosen
                 flash(_("Your profile has been saved."), "success")
                 return redirect(url_for("accounts.profile_edit"))
         status = 422

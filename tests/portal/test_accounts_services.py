@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from flask_babel import force_locale
 import sqlalchemy as sa
 
 from portal.accounts import services
@@ -17,6 +18,13 @@ from portal.notifications.models import Notification
 from tests.factories import PASSWORD, AdminFactory, MemberFactory, ModeratorFactory, OrganisationFactory
 from tests.helpers import link_in
 from tests.portal.web import recorded_events
+
+
+@pytest.fixture(autouse=True)
+def english_messages(app):
+    """These tests read the English source messages; the club's default language is Persian."""
+    with force_locale("en"):
+        yield
 
 
 def _register(**overrides):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from flask_babel import force_locale
 import sqlalchemy as sa
 
 from portal.accounts import demo, services
@@ -10,6 +11,13 @@ from portal.accounts.models import Member, Organisation
 from portal.extensions import db
 from portal.notifications.models import Notification
 from tests.factories import AdminFactory, MemberFactory
+
+
+@pytest.fixture(autouse=True)
+def english_messages(app):
+    """These tests read the English source messages; the club's default language is Persian."""
+    with force_locale("en"):
+        yield
 
 
 @pytest.fixture

@@ -254,3 +254,9 @@ def test_a_domain_error_in_json_carries_its_fields(separate_app):
     assert response.get_json() == {
         "error": {"code": "validation_failed", "message": "That will not do.", "fields": {"name": "required"}}
     }
+
+
+def test_api_errors_are_english_unless_the_client_asks_for_persian(app):
+    response = make_client(app).get("/api/v1/nothing-here", headers={"Accept-Language": "fa-IR,fa;q=0.9"})
+    assert response.status_code == 404
+    assert response.get_json()["error"]["message"] == "صفحه‌ای که خواستید وجود ندارد یا جابه‌جا شده است."
