@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from flask_babel import force_locale
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from portal.accounts import demo, services
 from portal.accounts.models import Member, Organisation
