@@ -96,6 +96,7 @@ def _wire_events() -> None:
 def _register_cli(app: Flask) -> None:
     portal_cli = click.Group("portal", help="Bashgah administration commands.")
     portal_cli.add_command(user_cli)
+    portal_cli.add_command(jobs.jobs_cli)
 
     @portal_cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Only seed when the database has no members yet.")

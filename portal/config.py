@@ -54,6 +54,8 @@ class Config:
     SEARCH_INDEX_DIR = str(INSTANCE / "search")
     JOBS_BACKEND = "thread"  # thread | eager | celery
     JOBS_THREADS = 4
+    RUN_SCHEDULER = True  # the serving process runs periodic jobs (thread backend)
+    SCHEDULER_TICK_SECONDS = 30
     MAX_UPLOAD_BYTES = 5 * 1024 * 1024
     MAX_IMAGE_PIXELS = 24_000_000
     MAX_REQUEST_BYTES = 16 * 1024 * 1024
@@ -73,6 +75,7 @@ class TestConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
     JOBS_BACKEND = "eager"
+    RUN_SCHEDULER = False
     MAIL_BACKEND = "file"
     SMS_BACKEND = "file"
 
