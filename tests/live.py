@@ -63,7 +63,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 # Socket.IO's Redis channel is shared by every Redis database number: keep this run's apart.
 RUN_CHANNEL = f"bashgah-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-START_TIMEOUT = 60.0
+START_TIMEOUT = 120.0  # a busy machine (CI, two cores) can take long to import and migrate
 GENEROUS_LIMIT = "10000 per minute"
 
 
@@ -178,7 +178,7 @@ class LiveServer:
             return []
         return [email.message_from_bytes(path.read_bytes()) for path in sorted(self.mail_dir.glob("*.eml"))]
 
-    def wait_for_mail(self, to: str | None = None, *, count: int = 1, timeout: float = 15) -> list[Message]:
+    def wait_for_mail(self, to: str | None = None, *, count: int = 1, timeout: float = 30) -> list[Message]:
         """Waits until ``count`` messages (to ``to``, if given) were written; mail leaves through a job."""
         deadline = time.monotonic() + timeout
         while True:

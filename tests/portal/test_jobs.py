@@ -154,6 +154,13 @@ def celery_worker(tmp_path):
         stderr=subprocess.STDOUT,
     )
     try:
+        # Starting takes seconds, and far longer on a busy machine: the test's clock starts once it listens.
+        log_path = tmp_path / "worker.log"
+        deadline = time.monotonic() + 180
+        while "ready." not in log_path.read_text(errors="replace"):
+            assert process.poll() is None, f"the worker exited:\n{log_path.read_text(errors='replace')[-3000:]}"
+            assert time.monotonic() < deadline, "the worker was not ready within 180 s"
+            time.sleep(0.2)
         yield mail_dir
     finally:
         process.terminate()

@@ -27,7 +27,7 @@ class Listener:
         headers = {"Cookie": cookie} if cookie else {}
         self.client.connect(server.url, headers=headers, transports=["websocket"], wait_timeout=10)
 
-    def next(self, name: str, timeout: float = 10) -> Any:
+    def next(self, name: str, timeout: float = 30) -> Any:
         """The payload of the next ``name`` event; other events before it are skipped."""
         while True:
             try:
@@ -146,7 +146,7 @@ def test_a_notification_caused_on_one_process_reaches_a_socket_on_another_throug
     # Process B serves the confirmation; its after-commit push travels through Redis to process A.
     _verify(server_a, address, served_by=server_b)
 
-    pushed = socket_on_a.next("notification", timeout=15)
+    pushed = socket_on_a.next("notification")
     assert pushed["unread"] == 1
     assert "GET /verify/" in server_b.log_tail()
     assert "GET /verify/" not in server_a.log_tail()
