@@ -40,7 +40,7 @@ def _reset(url: str) -> None:
     engine.dispose()
 
 
-def build(url: str, sizes: Sizes, *, reset: bool) -> Context:
+def build(url: str, sizes: Sizes, *, reset: bool, manifest: Path = MANIFEST) -> Context:
     """Migrates ``url`` to head and runs every registered generator; returns what they created."""
     from flask_migrate import upgrade
 
@@ -75,7 +75,8 @@ def build(url: str, sizes: Sizes, *, reset: bool) -> Context:
             print(f"  {name}: {time.monotonic() - started:.1f} s")
         db.session.remove()
         db.engine.dispose()
-    MANIFEST.write_text(json.dumps({"database_url": url, "ids": ctx.ids, "notes": ctx.notes}))
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    manifest.write_text(json.dumps({"database_url": url, "ids": ctx.ids, "notes": ctx.notes}))
     return ctx
 
 
@@ -85,6 +86,7 @@ def add_size_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--posts", type=int, default=0, help="forum posts, for the generators that make them")
     parser.add_argument("--database-url", default="", help="SQLAlchemy URL (default: SQLite under bench/data/)")
     parser.add_argument("--reset", action="store_true", help="empty a --database-url database first")
+    parser.add_argument("--manifest", type=Path, default=MANIFEST, help="where the created ids are recorded")
 
 
 def main() -> None:
@@ -94,7 +96,8 @@ def main() -> None:
     url = args.database_url or default_database_url()
     os.environ.setdefault("PORTAL_ENV", "development")
     print(f"generating into {url}")
-    build(url, Sizes(args.members, args.topics, args.posts), reset=args.reset or not args.database_url)
+    sizes = Sizes(args.members, args.topics, args.posts)
+    build(url, sizes, reset=args.reset or not args.database_url, manifest=args.manifest)
 
 
 if __name__ == "__main__":

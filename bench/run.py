@@ -25,7 +25,7 @@ from urllib.error import URLError
 from urllib.parse import urlencode
 from urllib.request import HTTPCookieProcessor, Request, build_opener, urlopen
 
-from bench.generate import MANIFEST, add_size_arguments, build, default_database_url
+from bench.generate import add_size_arguments, build, default_database_url
 from bench.registry import BENCH_PASSWORD, Context, Sizes, all_targets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,12 +146,13 @@ def main() -> None:
 
     url = args.database_url or default_database_url()
     if args.skip_generate:
-        manifest = json.loads(MANIFEST.read_text())
+        manifest = json.loads(args.manifest.read_text())
         url = manifest["database_url"]
         ctx = Context(sizes=Sizes(args.members, args.topics, args.posts), ids=manifest["ids"], notes=manifest["notes"])
     else:
         print(f"generating: {args.members} members, {args.topics} topics, {args.posts} posts into {url}")
-        ctx = build(url, Sizes(args.members, args.topics, args.posts), reset=args.reset or not args.database_url)
+        sizes = Sizes(args.members, args.topics, args.posts)
+        ctx = build(url, sizes, reset=args.reset or not args.database_url, manifest=args.manifest)
 
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")}

@@ -1,4 +1,4 @@
-"""Every route the app registers answers an anonymous request (and a member's) without a server error.
+"""Every route the app registers answers an anonymous request, and each role's, without a server error.
 
 The rules are read from ``app.url_map`` at run time, so every package's new routes are walked
 without editing this file. URL parts get plausible dummy values by converter; a POST-only
@@ -90,8 +90,9 @@ def test_every_route_answers_an_anonymous_request_without_a_server_error(app, id
     assert failures == [], "routes that answered 5xx or something odd:\n" + "\n".join(failures)
 
 
-def test_every_route_answers_a_signed_in_member_without_a_server_error(app, ids):
-    member = MemberFactory()
+@pytest.mark.parametrize("role", ["member", "moderator", "agent", "admin"])
+def test_every_route_answers_every_role_without_a_server_error(app, ids, role):
+    member = MemberFactory(role=role)
 
     def signed_in():
         # A fresh signed-in client per request: a walked POST /logout must not change the next call.
