@@ -66,6 +66,7 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
     socketio.init_app(
         app,
         message_queue=app.config["REDIS_URL"] or None,
+        channel=app.config["SOCKETIO_CHANNEL"],
         async_mode="threading",
         cors_allowed_origins=[],
         manage_session=False,

@@ -34,6 +34,9 @@ class Config:
     # Settings that are read from PORTAL_<NAME>; the Flask/extension key may differ.
     DATABASE_URL = f"sqlite:///{INSTANCE / 'portal.db'}"
     REDIS_URL = ""
+    # The Redis pub/sub channel of the Socket.IO message queue. Channels are shared by every
+    # database number, so two clubs (or test runs) on one Redis need different names.
+    SOCKETIO_CHANNEL = "flask-socketio"
     DEFAULT_LANGUAGE = "fa"
     LANGUAGES = ["fa", "en"]
     TIMEZONE = "Asia/Tehran"

@@ -108,7 +108,9 @@ def format_number(value: int | float | None) -> str:
     """Grouped digits in the reader's script (۱۲٬۳۴۵ in fa, 12,345 in en)."""
     if value is None:
         return ""
-    text = format_decimal(value, locale=current_language())
+    # The locale's own numbering system carries its separators (٬ and ٫ in fa); Babel keeps
+    # ASCII digits in every system, so the digits are mapped afterwards.
+    text = format_decimal(value, locale=current_language(), numbering_system="default")
     return localize_digits(text)
 
 

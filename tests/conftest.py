@@ -10,7 +10,7 @@ from __future__ import annotations
 import email
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from flask_sqlalchemy.session import Session as FlaskSession
 
 from portal.app import create_app
 from portal.extensions import db, limiter
+from tests.live import LiveServer
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 POSTGRES_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
@@ -175,3 +176,30 @@ def login_as(client: FlaskClient) -> Any:
 
 def clean_dir(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The real app in its own process on a fresh database, shared by one test module (see tests/live.py)."""
+    server = LiveServer(tmp_path_factory.mktemp("live")).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def live_server_factory(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
+    """Starts live servers with options (see tests/live.py); every one is stopped when the test ends."""
+    started: list[LiveServer] = []
+
+    def start(**options: Any) -> LiveServer:
+        server = LiveServer(tmp_path / f"live-{len(started)}", **options)
+        started.append(server)
+        return server.start()
+
+    try:
+        yield start
+    finally:
+        for server in reversed(started):
+            server.stop()

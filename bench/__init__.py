@@ -1,0 +1,1 @@
+"""The benchmark harness: a data generator and a load driver (see bench/README.md)."""

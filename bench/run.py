@@ -1,0 +1,201 @@
+"""The load driver: ``python -m bench.run --members 200 --duration 5``.
+
+Builds the data set (``bench.generate``), serves the portal with gunicorn (2 gthread
+workers) on a free port against it, and a minimal Flask hello-world served the same way
+as the ceiling; then ``wrk`` drives 16 connections for ``--duration`` seconds at each URL
+that ``bench/sources/`` registered, and a table shows requests/s, p50 and p99 latency, and
+each rate as a share of the ceiling.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.error import URLError
+from urllib.parse import urlencode
+from urllib.request import HTTPCookieProcessor, Request, build_opener, urlopen
+
+from bench.generate import add_size_arguments, build, default_database_url
+from bench.registry import BENCH_PASSWORD, Context, Sizes, all_targets
+
+ROOT = Path(__file__).resolve().parent.parent
+WRK_MISSING = (
+    "wrk is not installed. It is the load generator (a C program: accurate numbers on few cores).\n"
+    "Install it with:  apt-get install -y wrk   (Debian/Ubuntu)   or   brew install wrk   (macOS)"
+)
+
+
+@dataclass
+class Result:
+    name: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Gunicorn:
+    """``gunicorn -k gthread -w 2`` serving one WSGI app on 127.0.0.1 and a free port."""
+
+    def __init__(self, app: str, env: dict[str, str], *, workers: int, threads: int, log: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        command = [
+            sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", str(workers), "--threads", str(threads),
+            "-b", f"127.0.0.1:{self.port}", "--log-level", "warning", app,
+        ]  # fmt: skip
+        with log.open("wb") as out:
+            self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+    def wait_ready(self, path: str = "/", timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"gunicorn exited:\n{self.log.read_text(errors='replace')[-3000:]}")
+            try:
+                with urlopen(self.url + path, timeout=2):
+                    return
+            except (URLError, ConnectionError, OSError):
+                time.sleep(0.2)
+        raise SystemExit(f"gunicorn did not answer within {timeout:.0f} s")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def session_cookie(base: str, email: str) -> str:
+    """Logs a generated member in through the form; returns the Cookie header for wrk."""
+    cookies = HTTPCookieProcessor()
+    opener = build_opener(cookies)
+    page = opener.open(base + "/login", timeout=30).read().decode()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    if not token:
+        raise SystemExit("no CSRF token on /login")
+    body = urlencode({"csrf_token": token.group(1), "email": email, "password": BENCH_PASSWORD}).encode()
+    opener.open(Request(base + "/login", data=body), timeout=30).read()
+    header = "; ".join(f"{c.name}={c.value}" for c in cookies.cookiejar)
+    if "session=" not in header:
+        raise SystemExit(f"could not log in as {email}")
+    return header
+
+
+_LATENCY = re.compile(r"^\s*(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk(url: str, *, duration: int, connections: int, threads: int, cookie: str | None = None) -> Result:
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", url]
+    if cookie:
+        command[1:1] = ["-H", f"Cookie: {cookie}"]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    latency = {pct: float(value) * _UNITS[unit] for pct, value, unit in _LATENCY.findall(output)}
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    socket_errors = re.search(r"Socket errors:.*", output)
+    count = int(errors.group(1)) if errors else 0
+    if socket_errors:
+        count += sum(int(n) for n in re.findall(r"\d+", socket_errors.group(0)))
+    return Result(url, rps, latency.get("50", 0.0), latency.get("99", 0.0), count)
+
+
+def print_table(results: list[Result], ceiling: float) -> None:
+    width = max(len(r.name) for r in results)
+    print()
+    print(f"{'URL':<{width}}  {'req/s':>9}  {'p50 ms':>8}  {'p99 ms':>8}  {'% ceiling':>9}  {'errors':>6}")
+    print("-" * (width + 50))
+    for r in results:
+        share = 100 * r.rps / ceiling if ceiling else 0
+        print(f"{r.name:<{width}}  {r.rps:>9.1f}  {r.p50_ms:>8.2f}  {r.p99_ms:>8.2f}  {share:>8.1f}%  {r.errors:>6}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_size_arguments(parser)
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per URL (default 10)")
+    parser.add_argument("--connections", type=int, default=16, help="concurrent connections (default 16)")
+    parser.add_argument("--wrk-threads", type=int, default=2, help="wrk threads (default 2)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker (default 8)")
+    parser.add_argument("--skip-generate", action="store_true", help="reuse the last generated data set")
+    args = parser.parse_args()
+
+    if shutil.which("wrk") is None:
+        raise SystemExit(WRK_MISSING)
+
+    url = args.database_url or default_database_url()
+    if args.skip_generate:
+        manifest = json.loads(args.manifest.read_text())
+        url = manifest["database_url"]
+        ctx = Context(sizes=Sizes(args.members, args.topics, args.posts), ids=manifest["ids"], notes=manifest["notes"])
+    else:
+        print(f"generating: {args.members} members, {args.topics} topics, {args.posts} posts into {url}")
+        sizes = Sizes(args.members, args.topics, args.posts)
+        ctx = build(url, sizes, reset=args.reset or not args.database_url, manifest=args.manifest)
+
+    work = Path(tempfile.mkdtemp(prefix="bench-"))
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")}
+    env.update(
+        {
+            "PORTAL_ENV": "development",
+            "PORTAL_SECRET_KEY": "bench-secret-key",
+            "PORTAL_DATABASE_URL": url,
+            "PORTAL_UPLOADS_ROOT": str(work / "uploads"),
+            "PORTAL_MAIL_FILE_DIR": str(work / "mail"),
+            "PORTAL_SMS_FILE_DIR": str(work / "sms"),
+            "PORTAL_SEARCH_INDEX_DIR": str(work / "search"),
+            "PORTAL_MAIL_BACKEND": "file",
+            "PORTAL_LOGIN_RATE_LIMIT": "10000 per minute",
+        }
+    )
+    servers = {
+        "ceiling": Gunicorn("bench.hello:app", env, workers=args.workers, threads=args.threads, log=work / "hello.log"),
+        "portal": Gunicorn("wsgi:app", env, workers=args.workers, threads=args.threads, log=work / "portal.log"),
+    }
+    try:
+        servers["ceiling"].wait_ready("/")
+        servers["portal"].wait_ready("/healthz")
+        load = {"duration": args.duration, "connections": args.connections, "threads": args.wrk_threads}
+        print(f"load: {args.connections} connections, {args.duration} s per URL, {args.workers} gthread workers")
+        hello = wrk(servers["ceiling"].url + "/", **load)
+        hello.name = "hello-world (ceiling)"
+        results = [hello]
+        cookie = None
+        for target in all_targets(ctx):
+            if target.login and cookie is None:
+                cookie = session_cookie(servers["portal"].url, ctx.notes["login_email"])
+            result = wrk(servers["portal"].url + target.path, cookie=cookie if target.login else None, **load)
+            result.name = target.name
+            results.append(result)
+        print_table(results, hello.rps)
+        if any(r.errors for r in results):
+            print("\nsome URLs answered errors (non-2xx/3xx or socket errors): see the errors column")
+    finally:
+        for server in servers.values():
+            server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
