@@ -45,7 +45,7 @@ def _document(kind: str, row: Any) -> Document:
     return Document(
         kind=kind,
         id=str(post.topic_id if is_topic else post.id),
-        title=title,
+        title=title if is_topic else "",
         body=body,
         url=topic_path(post.topic_id) if is_topic else post_path(post.id),
         language=_language(f"{title} {body}"),
@@ -54,6 +54,7 @@ def _document(kind: str, row: Any) -> Document:
         created_at=post.created_at,
         category_label=category_name,
         author_name=author_name or "",
+        context="" if is_topic else title,
     )
 
 

@@ -198,6 +198,9 @@ class Document:
     created_at: datetime | None = None
     category_label: str = ""
     author_name: str = ""
+    # Shown with the hit but not searched: e.g. a reply's topic title, which would otherwise
+    # make every reply of a topic match the topic's words.
+    context: str = ""
 
 
 class Source(Protocol):
@@ -293,10 +296,10 @@ def _hit(doc: dict[str, Any], terms: set[str], score: float) -> Hit:
     return Hit(
         kind=doc["kind"],
         id=doc["doc_id"],
-        title=doc["title"],
+        title=doc["title"] or doc.get("context") or "",
         url=doc["url"],
         snippet=highlight(doc["body"], terms),
-        title_html=highlight(doc["title"], terms, limit=None),
+        title_html=highlight(doc["title"] or doc.get("context") or "", terms, limit=None),
         category=doc.get("category") or None,
         category_label=doc.get("category_label") or "",
         author=doc.get("author") or None,
@@ -323,6 +326,7 @@ def whoosh_schema() -> wf.Schema:
         category_label=wf.STORED(),
         author=wf.ID(stored=True),
         author_name=wf.STORED(),
+        context=wf.STORED(),
         created_at=wf.DATETIME(stored=True, sortable=True),
     )
 
@@ -343,7 +347,9 @@ class WhooshBackend:
         self.directory = Path(directory)
         self._lock = threading.Lock()
         self._index: Any = None
-        self._searcher: Any = None
+        # Searchers are per thread (gthread workers search concurrently); each is reused
+        # between queries and replaced only when the index changed.
+        self._local = threading.local()
 
     def _open(self) -> Any:
         if self._index is None:
@@ -370,6 +376,7 @@ class WhooshBackend:
             "category_label": doc.category_label or "",
             "author": doc.author or "",
             "author_name": doc.author_name or "",
+            "context": doc.context or "",
         }
         if doc.created_at is not None:
             values["created_at"] = _naive_utc(doc.created_at)
@@ -394,19 +401,28 @@ class WhooshBackend:
             writer.commit()
 
     def clear(self) -> None:
+        self.close()
         with self._lock:
             self.directory.mkdir(parents=True, exist_ok=True)
             self._index = windex.create_in(str(self.directory), whoosh_schema())
-            self._searcher = None
 
     def _current_searcher(self) -> Any:
-        # A searcher is reused between queries and refreshed only when the index changed.
-        with self._lock:
-            if self._searcher is None:
-                self._searcher = self._open().searcher()
-            else:
-                self._searcher = self._searcher.refresh()
-            return self._searcher
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is not None and not searcher.up_to_date():
+            # Not Searcher.refresh(): it reuses segment readers and so misses new deletions.
+            searcher.close()
+            searcher = None
+        if searcher is None:
+            with self._lock:
+                searcher = self._open().searcher()
+            self._local.searcher = searcher
+        return searcher
+
+    def close(self) -> None:
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is not None:
+            searcher.close()
+            self._local.searcher = None
 
     def search(
         self, words: list[list[str]], *, kinds: Sequence[str] | None, filters: Filters, page: int, per_page: int
@@ -462,6 +478,7 @@ search_documents = sa.Table(
     sa.Column("category_label", sa.String(200), nullable=False, server_default=""),
     sa.Column("author", sa.String(64), nullable=False, server_default=""),
     sa.Column("author_name", sa.String(200), nullable=False, server_default=""),
+    sa.Column("context", sa.String(300), nullable=False, server_default=""),
     sa.Column("created_at", UTCDateTime(), nullable=True, index=True),
     sa.Column("terms", sa.Text, nullable=False),
     sa.UniqueConstraint("kind", "doc_id"),
@@ -485,6 +502,7 @@ class PostgresBackend:
             "category_label": doc.category_label or "",
             "author": doc.author or "",
             "author_name": doc.author_name or "",
+            "context": doc.context or "",
             "created_at": doc.created_at,
             "terms": " ".join(terms_of(f"{doc.title}\n{doc.body}")),
         }
@@ -574,9 +592,8 @@ def backend() -> Any:
 def close_backends() -> None:
     """Closes open searchers and forgets the backends (tests switch index directories)."""
     for engine in _backends.values():
-        if isinstance(engine, WhooshBackend) and engine._searcher is not None:
-            engine._searcher.close()
-            engine._searcher = None
+        if isinstance(engine, WhooshBackend):
+            engine.close()
     _backends.clear()
 
 

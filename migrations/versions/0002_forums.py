@@ -51,6 +51,7 @@ def upgrade():
     sa.Column('category_label', sa.String(length=200), server_default='', nullable=False),
     sa.Column('author', sa.String(length=64), server_default='', nullable=False),
     sa.Column('author_name', sa.String(length=200), server_default='', nullable=False),
+    sa.Column('context', sa.String(length=300), server_default='', nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('terms', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_search_documents')),
