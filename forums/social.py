@@ -7,7 +7,6 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 
 from forums import policies
 from forums.models import (
@@ -28,6 +27,11 @@ from portal.events import emit
 from portal.notifications.services import notify
 
 
+def _insert_for_dialect():  # type: ignore[no-untyped-def]
+    """INSERT with ON CONFLICT for the database in use (PostgreSQL or SQLite)."""
+    return postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
 def _like_source(post_id: int, member_id: int) -> tuple[str, str]:
     return ("like", f"{post_id}:{member_id}")
 
@@ -40,10 +44,16 @@ def like_post(*, actor: Any, post: Post) -> None:
         raise Conflict(_l("This post was removed; it cannot be liked."))
     if post.author_id == actor.id:
         raise Conflict(_l("You cannot like your own post."))
-    try:
-        with db.session.begin_nested():
-            db.session.add(PostLike(post_id=post.id, member_id=actor.id))
-    except IntegrityError:
+    # One statement that inserts or does nothing: the primary key keeps it one like per member,
+    # even for two requests at once, without a savepoint.
+    likes = PostLike.__table__
+    insert = _insert_for_dialect()
+    added = db.session.execute(
+        insert(likes)
+        .values(post_id=post.id, member_id=actor.id, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["post_id", "member_id"])
+    )
+    if not added.rowcount:
         raise Conflict(_l("You already like this post."))
     table = Post.__table__
     db.session.execute(sa.update(table).where(table.c.id == post.id).values(like_count=table.c.like_count + 1))
@@ -108,8 +118,7 @@ def follow_category(*, actor: Any, category: Category, follow: bool = True) -> N
 def mark_read(member_id: int, topic_id: int, position: int) -> None:
     """One upsert that only ever moves the reading position forward."""
     table = TopicRead.__table__
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = _insert_for_dialect()
     stmt = insert(table).values(member_id=member_id, topic_id=topic_id, last_position=position, updated_at=utcnow())
     stmt = stmt.on_conflict_do_update(
         index_elements=["member_id", "topic_id"],
