@@ -46,6 +46,8 @@ def like_post(*, actor: Any, post: Post) -> None:
         raise Conflict(_l("You cannot like your own post."))
     # One statement that inserts or does nothing: the primary key keeps it one like per member,
     # even for two requests at once, without a savepoint.
+    if db.session.get(PostLike, (post.id, actor.id)) is not None:
+        raise Conflict(_l("You already like this post."))
     likes = PostLike.__table__
     insert = _insert_for_dialect()
     added = db.session.execute(
