@@ -10,7 +10,14 @@ import click
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from portal import errors, i18n, jobs, security
+from forums import cli as forums_cli
+from forums import demo as forums_demo
+from forums import live as forums_live
+from forums import moderation as forums_moderation  # noqa: F401 - adapters, registered once moderation lands
+from forums import search_source as forums_search
+from forums import sockets as forums_sockets
+from forums import views as forums_views
+from portal import errors, i18n, jobs, search, security
 from portal.accounts import demo as accounts_demo
 from portal.accounts import views as accounts_views
 from portal.accounts.cli import user as user_cli
@@ -19,15 +26,16 @@ from portal.admin import views as admin_views
 from portal.config import ROOT, Config, load_config
 from portal.events import bus
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio  # noqa: F401
+from portal.home import search_views
 from portal.home import views as home_views
 from portal.notifications import sockets as notification_sockets
 from portal.notifications import subscribers as notification_subscribers
 from portal.notifications import views as notification_views
 
-BLUEPRINTS = [home_views.bp, accounts_views.bp, notification_views.bp, admin_views.bp]
+BLUEPRINTS = [home_views.bp, accounts_views.bp, notification_views.bp, admin_views.bp, forums_views.bp, search_views.bp]
 
 # Seeders of the demo club, in order; each is idempotent.
-DEMO_SEEDERS = [accounts_demo.seed_accounts]
+DEMO_SEEDERS = [accounts_demo.seed_accounts, forums_demo.seed_forums]
 
 
 def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Flask:
@@ -76,6 +84,9 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
         app.register_blueprint(blueprint)
     _wire_events()
     notification_sockets.register()
+    forums_sockets.register()
+    for source in forums_search.SOURCES:
+        search.register_source(source)
     _register_cli(app)
     return app
 
@@ -92,12 +103,16 @@ def _wire_events() -> None:
     bus.clear()
     for pattern, handler in notification_subscribers.SUBSCRIPTIONS.items():
         bus.subscribe(pattern, handler)
+    for pattern, handler in forums_live.EFFECTS.items():
+        bus.add_effect(pattern, handler)
 
 
 def _register_cli(app: Flask) -> None:
     portal_cli = click.Group("portal", help="Bashgah administration commands.")
     portal_cli.add_command(user_cli)
     portal_cli.add_command(jobs.jobs_cli)
+    portal_cli.add_command(forums_cli.forums_cli)
+    portal_cli.add_command(search.search_cli)
 
     @portal_cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Only seed when the database has no members yet.")

@@ -69,6 +69,10 @@ class Config:
     VERIFY_TOKEN_MAX_AGE = 3 * 24 * 3600
     RESET_TOKEN_MAX_AGE = 2 * 3600
     REMEMBER_DAYS = 30
+    FORUM_PAGE_SIZE = 20
+    FORUM_TOPICS_PER_PAGE = 30
+    FORUM_MAX_POST_CHARS = 20_000
+    FORUM_DELETE_WINDOW_MINUTES = 30
     PROFILE_FIELDS_FOR_COMPLETION = ["avatar", "bio", "city", "job_title", "organisation", "phone"]
 
 

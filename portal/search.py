@@ -1,0 +1,731 @@
+"""The search service: sources registered by packages, a Persian-aware analyzer, Whoosh and PostgreSQL backends.
+
+A package registers a :class:`Source` (its ``kind``, how to load one document and how
+to iterate all of them). After a commit it asks for :func:`index_later` /
+:func:`remove_later`, which run as jobs; :func:`search` answers with highlighted
+snippets. The backend is chosen by ``PORTAL_SEARCH_BACKEND``: ``whoosh`` (default,
+files under ``PORTAL_SEARCH_INDEX_DIR``) or ``postgres`` (a ``tsvector`` with a GIN
+index over the same analysed terms, so both backends match the same words).
+
+Text is folded before it is analysed (:func:`fold_text`): Arabic letter variants become
+their Persian forms, hamza carriers their base letters, diacritics and tatweel go,
+Persian and Arabic-Indic digits become ASCII. A word written with a zero-width
+non-joiner (``می‌روم``), with a space (``می روم``) or joined (``میروم``) matches in each
+spelling, because a word is indexed joined and also as its parts.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from markupsafe import Markup, escape
+from sqlalchemy.dialects.postgresql import insert
+from whoosh import fields as wf
+from whoosh import index as windex
+from whoosh import query as wq
+from whoosh.analysis import Composable, LowercaseFilter, StemFilter, Token, Tokenizer
+from whoosh.writing import LockError
+
+from portal import events, jobs
+from portal.db import UTCDateTime, db
+
+log = logging.getLogger(__name__)
+
+# --- folding ------------------------------------------------------------------------
+
+ZWNJ = "\u200c"
+_LETTER_MAP = {
+    "ي": "ی",  # Arabic yeh
+    "ى": "ی",  # alef maksura
+    "ئ": "ی",
+    "ك": "ک",  # Arabic kaf
+    "ة": "ه",  # teh marbuta
+    "ۀ": "ه",
+    "أ": "ا",
+    "إ": "ا",
+    "آ": "ا",
+    "ٱ": "ا",
+    "ؤ": "و",
+    "ء": "",
+    "ـ": "",  # tatweel
+    "\u200d": "",  # zero-width joiner
+    "\u200e": "",  # direction marks
+    "\u200f": "",
+    "\ufeff": "",
+}
+_DIACRITICS = dict.fromkeys([*range(0x064B, 0x0660), 0x0670, *range(0x06D6, 0x06EE)])
+_DIGITS = {ord(d): str(i % 10) for i, d in enumerate("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩")}
+_TABLE = str.maketrans({**{ord(k): v for k, v in _LETTER_MAP.items()}, **_DIACRITICS, **_DIGITS})
+
+
+def fold_text(text: str) -> str:
+    """Folds letter variants, diacritics, tatweel and digits, and lowercases (ZWNJ is kept).
+
+    Other packages reuse it to compare what people type (e.g. a word filter).
+    """
+    return (text or "").translate(_TABLE).lower()
+
+
+def fold_word(text: str) -> str:
+    """:func:`fold_text` with zero-width non-joiners removed, so ``می‌روم`` folds to ``میروم``."""
+    return fold_text(text).replace(ZWNJ, "")
+
+
+_WORD = re.compile(r"[\w\u064B-\u065F\u0670\u06D6-\u06ED\u200c\u200d\u0640]+")
+# Common Persian affixes that are written joined, with a ZWNJ or with a space: the stem is
+# indexed too, so that every spelling of a word finds the others.
+_PREFIXES = ("نمی", "می")
+_SUFFIXES = ("هایی", "های", "ها", "ترین")
+_MIN_STEM = 2
+
+
+def word_parts(folded_with_zwnj: str) -> list[str]:
+    """The joined form of a word first, then its parts (at ZWNJs and at common affixes)."""
+    joined = folded_with_zwnj.replace(ZWNJ, "")
+    if not joined:
+        return []
+    parts = [p for p in folded_with_zwnj.split(ZWNJ) if p]
+    if len(parts) == 1:
+        parts = _affix_parts(joined)
+    result = [joined]
+    for part in parts:
+        if part not in result:
+            result.append(part)
+    return result
+
+
+def _affix_parts(word: str) -> list[str]:
+    parts: list[str] = []
+    stem = word
+    for prefix in _PREFIXES:
+        if stem.startswith(prefix) and len(stem) - len(prefix) >= _MIN_STEM:
+            parts.append(prefix)
+            stem = stem[len(prefix) :]
+            break
+    suffix_found = None
+    for suffix in _SUFFIXES:
+        if stem.endswith(suffix) and len(stem) - len(suffix) >= _MIN_STEM:
+            suffix_found = suffix
+            stem = stem[: -len(suffix)]
+            break
+    if not parts and suffix_found is None:
+        return [word]
+    return [*parts, stem, *([suffix_found] if suffix_found else [])]
+
+
+class PersianTokenizer(Tokenizer):
+    """Splits folded text into words, yielding each word's joined form and its parts at one position."""
+
+    def __call__(  # type: ignore[override]
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        pos = start_pos
+        for match in _WORD.finditer(value):
+            for text in word_parts(fold_text(match.group())):
+                token.text = text
+                token.boost = 1.0
+                token.stopped = False
+                if keeporiginal:
+                    token.original = match.group()
+                if positions:
+                    token.pos = pos
+                if chars:
+                    token.startchar = start_char + match.start()
+                    token.endchar = start_char + match.end()
+                yield token
+            pos += 1
+
+
+def analyzer() -> Composable:
+    """Persian-aware tokens, lowercased, English words stemmed (Persian words pass through the stemmer)."""
+    return PersianTokenizer() | LowercaseFilter() | StemFilter(lang="en")
+
+
+_ANALYZER = analyzer()
+
+
+def terms_of(text: str) -> list[str]:
+    """Every analysed term of ``text`` (what the index stores for it)."""
+    return [token.text for token in _ANALYZER(text or "")]
+
+
+def query_words(query: str) -> list[list[str]]:
+    """The user's query as words, each a list: the joined term first, then its parts."""
+    words: list[list[str]] = []
+    for match in _WORD.finditer(query or ""):
+        analysed = [token.text for token in _ANALYZER(match.group())]
+        if analysed:
+            words.append(list(dict.fromkeys(analysed)))
+    return words
+
+
+# --- documents, sources, results ------------------------------------------------------
+
+
+@dataclass
+class Document:
+    """What a source gives for one searchable thing; ``category`` and ``author`` are filter keys."""
+
+    kind: str
+    id: str
+    title: str
+    body: str
+    url: str
+    language: str = ""
+    category: str | None = None
+    author: str | None = None
+    created_at: datetime | None = None
+    category_label: str = ""
+    author_name: str = ""
+    # Shown with the hit but not searched: e.g. a reply's topic title, which would otherwise
+    # make every reply of a topic match the topic's words.
+    context: str = ""
+
+
+class Source(Protocol):
+    """What a package registers: its kind, one document by id, and all documents for a reindex."""
+
+    kind: str
+
+    def get_document(self, doc_id: str) -> Document | None: ...
+
+    def iter_documents(self) -> Iterable[Document]: ...
+
+    def count(self) -> int: ...
+
+
+_sources: dict[str, Source] = {}
+
+
+def register_source(source: Source) -> None:
+    _sources[source.kind] = source
+
+
+def sources() -> dict[str, Source]:
+    return dict(_sources)
+
+
+@dataclass
+class Filters:
+    """Optional narrowing of a search; dates are inclusive bounds on ``created_at``."""
+
+    category: str | None = None
+    author: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    language: str | None = None
+
+
+@dataclass
+class Hit:
+    kind: str
+    id: str
+    title: str
+    url: str
+    snippet: Markup
+    title_html: Markup
+    category: str | None
+    category_label: str
+    author: str | None
+    author_name: str
+    created_at: datetime | None
+    score: float = 0.0
+
+
+@dataclass
+class Results:
+    hits: list[Hit]
+    total: int
+    page: int
+    per_page: int
+    query: str = ""
+    terms: set[str] = field(default_factory=set)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+# --- highlighting (shared by both backends, so they mark the same words) -----------------
+
+
+def highlight(text: str, terms: set[str], *, limit: int | None = 240) -> Markup:
+    """``text`` escaped, with the words that match ``terms`` in ``<mark>``, cut to a window around the first."""
+    text = re.sub(r"\s+", " ", text or "").strip()
+    matches = [m for m in _WORD.finditer(text) if terms.intersection(terms_of(m.group()))]
+    start, end = 0, len(text)
+    if limit is not None and len(text) > limit:
+        first = matches[0].start() if matches else 0
+        start = max(0, first - limit // 3)
+        end = min(len(text), start + limit)
+    out: list[str] = ["…" if start > 0 else ""]
+    cursor = start
+    for m in matches:
+        if m.start() < start or m.end() > end:
+            continue
+        out.append(str(escape(text[cursor : m.start()])))
+        out.append(f"<mark>{escape(m.group())}</mark>")
+        cursor = m.end()
+    out.append(str(escape(text[cursor:end])))
+    out.append("…" if end < len(text) else "")
+    return Markup("".join(out))  # noqa: S704 - every piece above is escaped
+
+
+def _hit(doc: dict[str, Any], terms: set[str], score: float) -> Hit:
+    return Hit(
+        kind=doc["kind"],
+        id=doc["doc_id"],
+        title=doc["title"] or doc.get("context") or "",
+        url=doc["url"],
+        snippet=highlight(doc["body"], terms),
+        title_html=highlight(doc["title"] or doc.get("context") or "", terms, limit=None),
+        category=doc.get("category") or None,
+        category_label=doc.get("category_label") or "",
+        author=doc.get("author") or None,
+        author_name=doc.get("author_name") or "",
+        created_at=doc.get("created_at"),
+        score=score,
+    )
+
+
+# --- the Whoosh backend -------------------------------------------------------------------
+
+
+def whoosh_schema() -> wf.Schema:
+    text = wf.TEXT(analyzer=_ANALYZER, stored=True)
+    return wf.Schema(
+        key=wf.ID(unique=True, stored=True),
+        kind=wf.ID(stored=True),
+        doc_id=wf.ID(stored=True),
+        title=text,
+        body=wf.TEXT(analyzer=_ANALYZER, stored=True),
+        url=wf.STORED(),
+        language=wf.ID(stored=True),
+        category=wf.ID(stored=True),
+        category_label=wf.STORED(),
+        author=wf.ID(stored=True),
+        author_name=wf.STORED(),
+        context=wf.STORED(),
+        created_at=wf.DATETIME(stored=True, sortable=True),
+    )
+
+
+def _naive_utc(value: datetime | None) -> datetime | None:
+    # Whoosh stores naive datetimes; ours are aware UTC.
+    if value is None:
+        return None
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+class WhooshBackend:
+    """Files under one directory; one writer at a time in this process, with a wait across processes."""
+
+    name = "whoosh"
+
+    def __init__(self, directory: str) -> None:
+        self.directory = Path(directory)
+        self._lock = threading.Lock()
+        self._index: Any = None
+        # Searchers are per thread (gthread workers search concurrently); each is reused
+        # between queries and replaced only when the index changed.
+        self._local = threading.local()
+
+    def _open(self) -> Any:
+        if self._index is None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            if windex.exists_in(str(self.directory)):
+                self._index = windex.open_dir(str(self.directory))
+            else:
+                self._index = windex.create_in(str(self.directory), whoosh_schema())
+        return self._index
+
+    def _writer(self) -> Any:
+        return self._open().writer(timeout=30.0)
+
+    def _fields(self, doc: Document) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "key": f"{doc.kind}:{doc.id}",
+            "kind": doc.kind,
+            "doc_id": str(doc.id),
+            "title": doc.title or "",
+            "body": doc.body or "",
+            "url": doc.url,
+            "language": doc.language or "",
+            "category": doc.category or "",
+            "category_label": doc.category_label or "",
+            "author": doc.author or "",
+            "author_name": doc.author_name or "",
+            "context": doc.context or "",
+        }
+        if doc.created_at is not None:
+            values["created_at"] = _naive_utc(doc.created_at)
+        return values
+
+    def index(self, documents: Iterable[Document]) -> None:
+        with self._lock:
+            writer = self._writer()
+            try:
+                for doc in documents:
+                    writer.update_document(**self._fields(doc))
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
+
+    def remove(self, kind: str, ids: Sequence[str]) -> None:
+        with self._lock:
+            writer = self._writer()
+            for doc_id in ids:
+                writer.delete_by_term("key", f"{kind}:{doc_id}")
+            writer.commit()
+
+    def clear(self) -> None:
+        self.close()
+        with self._lock:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._index = windex.create_in(str(self.directory), whoosh_schema())
+
+    def _current_searcher(self) -> Any:
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is not None and not searcher.up_to_date():
+            # Not Searcher.refresh(): it reuses segment readers and so misses new deletions.
+            searcher.close()
+            searcher = None
+        if searcher is None:
+            with self._lock:
+                searcher = self._open().searcher()
+            self._local.searcher = searcher
+        return searcher
+
+    def close(self) -> None:
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is not None:
+            searcher.close()
+            self._local.searcher = None
+
+    def search(
+        self, words: list[list[str]], *, kinds: Sequence[str] | None, filters: Filters, page: int, per_page: int
+    ) -> tuple[list[tuple[dict[str, Any], float]], int]:
+        clauses: list[Any] = []
+        for variants in words:
+            clauses.append(wq.Or([self._term_query(variants[0])] + ([self._all(variants[1:])] if variants[1:] else [])))
+        filter_clauses: list[Any] = []
+        if kinds:
+            filter_clauses.append(wq.Or([wq.Term("kind", k) for k in kinds]))
+        if filters.category:
+            filter_clauses.append(wq.Term("category", str(filters.category)))
+        if filters.author:
+            filter_clauses.append(wq.Term("author", str(filters.author)))
+        if filters.language:
+            filter_clauses.append(wq.Term("language", filters.language))
+        if filters.since or filters.until:
+            filter_clauses.append(wq.DateRange("created_at", _naive_utc(filters.since), _naive_utc(filters.until)))
+        query = wq.And(clauses + filter_clauses)
+        searcher = self._current_searcher()
+        results = searcher.search_page(query, page, pagelen=per_page)
+        found = [(dict(hit.fields()), float(hit.score or 0)) for hit in results]
+        for doc, _score in found:
+            created = doc.get("created_at")
+            if isinstance(created, datetime):
+                doc["created_at"] = created.replace(tzinfo=UTC)
+        return found, len(results)
+
+    @staticmethod
+    def _term_query(term: str) -> Any:
+        return wq.Or([wq.Term("title", term, boost=2.0), wq.Term("body", term)])
+
+    def _all(self, terms: Sequence[str]) -> Any:
+        return wq.And([self._term_query(t) for t in terms])
+
+
+# --- the PostgreSQL backend ------------------------------------------------------------------
+
+# The table lives in the forums migration (the first package to need it); on PostgreSQL it
+# also has ``tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple', terms)) STORED`` with a
+# GIN index, which the model does not declare because SQLite has no such type.
+search_documents = sa.Table(
+    "search_documents",
+    db.metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("doc_id", sa.String(64), nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("url", sa.String(500), nullable=False),
+    sa.Column("language", sa.String(8), nullable=False, server_default=""),
+    sa.Column("category", sa.String(64), nullable=False, server_default=""),
+    sa.Column("category_label", sa.String(200), nullable=False, server_default=""),
+    sa.Column("author", sa.String(64), nullable=False, server_default=""),
+    sa.Column("author_name", sa.String(200), nullable=False, server_default=""),
+    sa.Column("context", sa.String(300), nullable=False, server_default=""),
+    sa.Column("created_at", UTCDateTime(), nullable=True, index=True),
+    sa.Column("terms", sa.Text, nullable=False),
+    sa.UniqueConstraint("kind", "doc_id"),
+)
+
+
+class PostgresBackend:
+    """Rows in ``search_documents``; written through the current session (the job commits)."""
+
+    name = "postgres"
+
+    def _row(self, doc: Document) -> dict[str, Any]:
+        return {
+            "kind": doc.kind,
+            "doc_id": str(doc.id),
+            "title": doc.title or "",
+            "body": doc.body or "",
+            "url": doc.url,
+            "language": doc.language or "",
+            "category": doc.category or "",
+            "category_label": doc.category_label or "",
+            "author": doc.author or "",
+            "author_name": doc.author_name or "",
+            "context": doc.context or "",
+            "created_at": doc.created_at,
+            "terms": " ".join(terms_of(f"{doc.title}\n{doc.body}")),
+        }
+
+    def index(self, documents: Iterable[Document]) -> None:
+        rows = [self._row(doc) for doc in documents]
+        if not rows:
+            return
+        stmt = insert(search_documents).values(rows)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["kind", "doc_id"],
+            set_={c: stmt.excluded[c] for c in rows[0] if c not in ("kind", "doc_id")},
+        )
+        db.session.execute(stmt)
+
+    def remove(self, kind: str, ids: Sequence[str]) -> None:
+        db.session.execute(
+            sa.delete(search_documents).where(
+                search_documents.c.kind == kind, search_documents.c.doc_id.in_([str(i) for i in ids])
+            )
+        )
+
+    def clear(self) -> None:
+        db.session.execute(sa.delete(search_documents))
+
+    def search(
+        self, words: list[list[str]], *, kinds: Sequence[str] | None, filters: Filters, page: int, per_page: int
+    ) -> tuple[list[tuple[dict[str, Any], float]], int]:
+        # Terms are \w-only (the tokenizer's alphabet), so they are safe inside to_tsquery.
+        groups = []
+        for variants in words:
+            alternatives = [variants[0]]
+            if variants[1:]:
+                alternatives.append("(" + " & ".join(variants[1:]) + ")")
+            groups.append("(" + " | ".join(alternatives) + ")")
+        tsquery = sa.func.to_tsquery("simple", " & ".join(groups))
+        tsv = sa.literal_column("tsv")
+        table = search_documents
+        conditions: list[Any] = [tsv.op("@@")(tsquery)]
+        if kinds:
+            conditions.append(table.c.kind.in_(list(kinds)))
+        if filters.category:
+            conditions.append(table.c.category == str(filters.category))
+        if filters.author:
+            conditions.append(table.c.author == str(filters.author))
+        if filters.language:
+            conditions.append(table.c.language == filters.language)
+        if filters.since:
+            conditions.append(table.c.created_at >= filters.since)
+        if filters.until:
+            conditions.append(table.c.created_at <= filters.until)
+        rank = sa.func.ts_rank(tsv, tsquery).label("rank")
+        stmt = (
+            sa.select(table, rank, sa.func.count().over().label("total"))
+            .where(*conditions)
+            .order_by(rank.desc(), table.c.id.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+        rows = db.session.execute(stmt).mappings().all()
+        total = int(rows[0]["total"]) if rows else 0
+        if not rows and page > 1:
+            total = db.session.scalar(sa.select(sa.func.count()).select_from(table).where(*conditions)) or 0
+        return [(dict(row), float(row["rank"] or 0)) for row in rows], total
+
+
+# --- the service -------------------------------------------------------------------------------
+
+_backends: dict[tuple[str, str], Any] = {}
+
+
+def backend() -> Any:
+    """The configured backend (one per process and setting)."""
+    name = current_app.config["SEARCH_BACKEND"]
+    directory = current_app.config["SEARCH_INDEX_DIR"]
+    key = (name, directory if name == "whoosh" else "")
+    if key not in _backends:
+        if name == "postgres":
+            _backends[key] = PostgresBackend()
+        elif name == "whoosh":
+            _backends[key] = WhooshBackend(directory)
+        else:
+            raise RuntimeError(f"unknown PORTAL_SEARCH_BACKEND {name!r}")
+    return _backends[key]
+
+
+def close_backends() -> None:
+    """Closes open searchers and forgets the backends (tests switch index directories)."""
+    for engine in _backends.values():
+        if isinstance(engine, WhooshBackend):
+            engine.close()
+    _backends.clear()
+
+
+def search(
+    query: str,
+    kinds: Sequence[str] | None = None,
+    filters: Filters | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> Results:
+    """Finds documents matching every word of ``query``; hits carry highlighted snippets."""
+    page = max(1, int(page))
+    words = query_words(query)
+    terms = {term for variants in words for term in variants}
+    if not words:
+        return Results([], 0, page, per_page, query, terms)
+    found, total = backend().search(words, kinds=kinds, filters=filters or Filters(), page=page, per_page=per_page)
+    hits = [_hit(doc, terms, score) for doc, score in found]
+    return Results(hits, total, page, per_page, query, terms)
+
+
+def index_documents(documents: Iterable[Document]) -> None:
+    backend().index(documents)
+
+
+def remove_documents(kind: str, ids: Sequence[str]) -> None:
+    backend().remove(kind, ids)
+
+
+@jobs.job
+def index_job(kind: str, doc_id: str) -> None:
+    """Indexes one document as its source now sees it (or removes it when the source has none)."""
+    source = _sources.get(kind)
+    if source is None:
+        log.warning("search: no source registered for %s", kind)
+        return
+    doc = source.get_document(str(doc_id))
+    if doc is None:
+        backend().remove(kind, [str(doc_id)])
+    else:
+        backend().index([doc])
+    db.session.commit()
+
+
+@jobs.job
+def remove_job(kind: str, doc_id: str) -> None:
+    backend().remove(kind, [str(doc_id)])
+    db.session.commit()
+
+
+def index_later(kind: str, doc_id: Any) -> None:
+    """Refreshes the document in the index once the current transaction commits."""
+    events.after_commit(index_job, kind, str(doc_id))
+
+
+def remove_later(kind: str, doc_id: Any) -> None:
+    events.after_commit(remove_job, kind, str(doc_id))
+
+
+def reindex(
+    kinds: Sequence[str] | None = None, *, batch: int = 500, progress: Callable[[int], None] | None = None
+) -> int:
+    """Rebuilds the index from every registered source (or the ``kinds`` given); returns the count."""
+    engine = backend()
+    chosen = [s for k, s in _sources.items() if not kinds or k in kinds]
+    if not kinds:
+        engine.clear()
+    else:
+        for source in chosen:
+            _remove_kind(engine, source.kind)
+    done = 0
+    for source in chosen:
+        pending: list[Document] = []
+        for doc in source.iter_documents():
+            pending.append(doc)
+            if len(pending) >= batch:
+                engine.index(pending)
+                done += len(pending)
+                if progress:
+                    progress(len(pending))
+                pending = []
+        if pending:
+            engine.index(pending)
+            done += len(pending)
+            if progress:
+                progress(len(pending))
+    db.session.commit()
+    return done
+
+
+def _remove_kind(engine: Any, kind: str) -> None:
+    if isinstance(engine, WhooshBackend):
+        with engine._lock:
+            writer = engine._writer()
+            writer.delete_by_term("kind", kind)
+            writer.commit()
+    else:
+        db.session.execute(sa.delete(search_documents).where(search_documents.c.kind == kind))
+
+
+def total_documents() -> int:
+    """How many documents the registered sources hold (for a progress bar's length)."""
+    return sum(source.count() for source in _sources.values())
+
+
+@click.group("search", help="The search index.")
+def search_cli() -> None:
+    pass
+
+
+@search_cli.command("reindex")
+@click.option("--kind", "kinds", multiple=True, help="Only these kinds (default: every registered source).")
+def reindex_command(kinds: tuple[str, ...]) -> None:
+    """Rebuild the search index from every registered source, with a progress bar."""
+    total = sum(s.count() for k, s in _sources.items() if not kinds or k in kinds)
+    with click.progressbar(length=total, label="Indexing") as bar:
+        done = reindex(list(kinds) or None, progress=bar.update)
+    click.echo(f"search: {done} document(s) indexed with the {backend().name} backend")
+
+
+__all__ = [
+    "Document",
+    "Filters",
+    "Hit",
+    "LockError",
+    "Results",
+    "Source",
+    "fold_text",
+    "fold_word",
+    "index_later",
+    "register_source",
+    "reindex",
+    "remove_later",
+    "search",
+]

@@ -1,0 +1,25 @@
+"""Forum fixtures: a request-scoped client in English, and a fresh search index per test."""
+
+from __future__ import annotations
+
+import pytest
+
+from portal import search
+from tests.portal.web import make_client, use_language
+
+
+@pytest.fixture
+def web(app):
+    client = make_client(app)
+    use_language(client, "en")
+    return client
+
+
+@pytest.fixture(autouse=True)
+def search_index(app, tmp_path):
+    """Each test indexes into its own Whoosh directory, so the database rollback and the index agree."""
+    previous = app.config["SEARCH_INDEX_DIR"]
+    app.config["SEARCH_INDEX_DIR"] = str(tmp_path / "search")
+    yield tmp_path / "search"
+    search.close_backends()
+    app.config["SEARCH_INDEX_DIR"] = previous

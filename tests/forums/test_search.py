@@ -1,0 +1,188 @@
+"""portal.search: Persian-aware folding, the Whoosh backend through the forum sources, filters, the page, the CLI."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from click.testing import CliRunner
+
+from forums import services
+from forums.models import Post, PostStatus
+from portal import search
+from portal.db import db, utcnow
+from tests.factories import MemberFactory, ModeratorFactory
+from tests.forums.factories import CategoryFactory, make_reply, make_topic
+from tests.portal.web import use_language
+
+
+@pytest.mark.parametrize(
+    ("written", "typed"),
+    [
+        ("كتاب", "کتاب"),  # Arabic kaf
+        ("علي", "علی"),  # Arabic yeh
+        ("مدرسة", "مدرسه"),  # teh marbuta
+        ("أحمد", "احمد"),  # hamza on alef
+        ("إسلام", "اسلام"),
+        ("آب", "اب"),
+        ("مؤمن", "مومن"),
+        ("مسئول", "مسیول"),
+        ("مُحَمَّد", "محمد"),  # harakat
+        ("عـــلی", "علی"),  # tatweel
+        ("۱۴۰۳", "1403"),  # Persian digits
+        ("٢٠٢٤", "2024"),  # Arabic-Indic digits
+        ("Running", "run"),  # English stemming
+        ("connections", "connection"),
+    ],
+)
+def test_folding_makes_variants_match(written, typed):
+    assert set(search.terms_of(typed)) & set(search.terms_of(written))
+
+
+def test_fold_text_is_exported_for_other_packages():
+    assert search.fold_text("كتاب‌هاي ۱۲") == "کتاب‌های 12"
+
+
+def _index(*pairs: tuple[str, str]) -> None:
+    search.index_documents(
+        [
+            search.Document(kind="test", id=str(i), title=title, body=body, url=f"/t/{i}")
+            for i, (title, body) in enumerate(pairs)
+        ]
+    )
+
+
+@pytest.mark.parametrize("query", ["می‌روم", "می روم", "میروم"])
+def test_a_word_with_zwnj_a_space_or_joined_finds_every_spelling(query):
+    _index(("a", "من هر روز به مدرسه می‌روم"), ("b", "فردا می روم"), ("c", "امروز میروم"), ("d", "نمی‌دانم"))
+    found = {hit.id for hit in search.search(query).hits}
+    assert found == {"0", "1", "2"}
+
+
+def test_plural_with_zwnj_matches_joined_plural():
+    _index(("a", "کتاب‌ها را خواندم"), ("b", "کتابها روی میز"))
+    assert {hit.id for hit in search.search("کتاب‌ها").hits} == {"0", "1"}
+    assert {hit.id for hit in search.search("کتابها").hits} == {"0", "1"}
+
+
+def test_forum_posts_are_indexed_after_commit_and_found_with_highlighted_snippets():
+    topic = make_topic(title="باتری گوشی", body="باتري گوشي من زود تمام می‌شود")
+    make_reply(topic, body="Try calibrating the battery overnight")
+    db.session.commit()
+    results = search.search("باتری")
+    assert results.total == 1
+    hit = results.hits[0]
+    assert hit.kind == "forum_topic"
+    assert hit.url == f"/forums/t/{topic.id}"
+    assert "<mark>باتري</mark>" in str(hit.snippet)
+    english = search.search("calibrate batteries")
+    assert [h.kind for h in english.hits] == ["forum_post"]
+    assert "<mark>calibrating</mark>" in str(english.hits[0].snippet)
+
+
+def test_nothing_is_indexed_when_the_transaction_rolls_back():
+    make_topic(title="Rolled back topic", body="ephemeral words")
+    db.session.rollback()
+    assert search.search("ephemeral").total == 0
+
+
+def test_hidden_posts_leave_the_index_and_restored_ones_come_back():
+    topic = make_topic()
+    post = make_reply(topic, body="forbidden snake oil")
+    db.session.commit()
+    assert search.search("snake").total == 1
+    moderator = ModeratorFactory()
+    services.moderate_post(actor=moderator, post=post, status=PostStatus.HIDDEN)
+    db.session.commit()
+    assert search.search("snake").total == 0
+    services.moderate_post(actor=moderator, post=db.session.get(Post, post.id), status=PostStatus.VISIBLE)
+    db.session.commit()
+    assert search.search("snake").total == 1
+
+
+def test_filters_by_kind_category_author_and_date():
+    phones, laptops = CategoryFactory(name="Phones"), CategoryFactory(name="Laptops")
+    alice, bob = MemberFactory(), MemberFactory()
+    make_topic(alice, phones, title="Screen repair", body="cracked screen")
+    make_topic(bob, laptops, title="Screen flicker", body="laptop screen flickers")
+    db.session.commit()
+    assert search.search("screen").total == 2
+    assert search.search("screen", filters=search.Filters(category=str(phones.id))).total == 1
+    assert search.search("screen", filters=search.Filters(author=str(bob.id))).hits[0].title == "Screen flicker"
+    assert search.search("screen", kinds=["forum_post"]).total == 0
+    future = search.Filters(since=utcnow() + timedelta(days=1))
+    assert search.search("screen", filters=future).total == 0
+    window = search.Filters(since=utcnow() - timedelta(days=1), until=utcnow() + timedelta(days=1))
+    assert search.search("screen", filters=window).total == 2
+
+
+def test_results_are_paginated_with_a_total():
+    _index(*[(f"title {i}", "common word") for i in range(25)])
+    first = search.search("common", page=1, per_page=10)
+    third = search.search("common", page=3, per_page=10)
+    assert first.total == third.total == 25
+    assert len(first.hits) == 10
+    assert len(third.hits) == 5
+    assert first.pages == 3
+
+
+def test_highlighting_escapes_the_text():
+    _index(("t", "<b>bold</b> needle & more"))
+    snippet = str(search.search("needle").hits[0].snippet)
+    assert "&lt;b&gt;" in snippet
+    assert "<mark>needle</mark>" in snippet
+
+
+def test_reindex_rebuilds_from_the_sources_with_a_progress_bar(app):
+    make_topic(title="Reindexed topic", body="findable after rebuild")
+    db.session.commit()
+    search.backend().clear()
+    assert search.search("findable").total == 0
+    result = CliRunner().invoke(app.cli, ["portal", "search", "reindex"])
+    assert result.exit_code == 0, result.output
+    assert "Indexing" in result.output
+    assert "document(s) indexed with the whoosh backend" in result.output
+    assert search.search("findable").total == 1
+
+
+def test_the_search_page_in_english_and_persian(web):
+    category = CategoryFactory(name="Products")
+    make_topic(category=category, title="Warranty card lost", body="I lost my warranty card")
+    db.session.commit()
+    html = web.get("/search/?q=warranty").get_data(as_text=True)
+    assert "<mark>Warranty</mark>" in html
+    assert "1 results" in html
+    assert f'<option value="{category.id}"' in html
+    use_language(web, "fa")
+    html = web.get("/search/?q=warranty&category=" + str(category.id)).get_data(as_text=True)
+    assert 'dir="rtl"' in html
+    assert "۱ نتیجه" in html
+
+
+def test_the_search_page_filters_by_author_name_and_ignores_bad_dates(web):
+    emma = MemberFactory(display_name="Emma Clarke")
+    make_topic(emma, title="Emma's guide", body="pairing guide")
+    make_topic(title="Another guide", body="pairing guide too")
+    db.session.commit()
+    html = web.get("/search/?q=pairing&author=emma&from=not-a-date").get_data(as_text=True)
+    assert "Emma&#39;s guide" in html
+    assert "Another guide" not in html
+
+
+@pytest.mark.postgres
+def test_the_postgres_backend_matches_the_same_words(app):
+    app.config["SEARCH_BACKEND"] = "postgres"
+    try:
+        topic = make_topic(title="كتاب‌هاي قديمي", body="می روم تا مُحَمَّد را ببینم؛ running late")
+        db.session.commit()
+        for query in ["کتاب‌های", "کتابهای", "میروم", "می‌روم", "محمد", "run", "قدیمی"]:
+            results = search.search(query)
+            assert results.total == 1, query
+            assert results.hits[0].id == str(topic.id)
+        assert "<mark>" in str(search.search("محمد").hits[0].snippet)
+        filtered = search.search("محمد", filters=search.Filters(category=str(topic.category_id + 1)))
+        assert filtered.total == 0
+        search.reindex()
+        assert search.search("running").total == 1
+    finally:
+        app.config["SEARCH_BACKEND"] = "whoosh"
