@@ -10,6 +10,8 @@ import click
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from gamification.engine import cli as engine_cli
+from gamification.engine import services as engine_services
 from portal import errors, i18n, jobs, security
 from portal.accounts import demo as accounts_demo
 from portal.accounts import views as accounts_views
@@ -91,11 +93,13 @@ def _wire_events() -> None:
     bus.clear()
     for pattern, handler in notification_subscribers.SUBSCRIPTIONS.items():
         bus.subscribe(pattern, handler)
+    bus.subscribe("*", engine_services.on_event)  # the points engine pays for every domain event
 
 
 def _register_cli(app: Flask) -> None:
     portal_cli = click.Group("portal", help="Bashgah administration commands.")
     portal_cli.add_command(user_cli)
+    portal_cli.add_command(engine_cli.points)
 
     @portal_cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Only seed when the database has no members yet.")

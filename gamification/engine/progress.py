@@ -1,0 +1,167 @@
+"""Tiers and badges: moving members up at once, down after a grace period, and awarding badges once."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from gamification.engine.models import Badge, Balance, MemberBadge, StoredEvent, Tier
+from gamification.engine.rules import tier_for
+from gamification.engine.upserts import upsert
+from portal.db import db, utcnow
+from portal.events import emit
+from portal.notifications.services import notify
+
+POINTS_URL = "/points"
+
+
+def _rank(tiers: list[Tier], code: str | None) -> int:
+    for index, tier in enumerate(tiers):
+        if tier.code == code:
+            return index + 1
+    return 0
+
+
+def change_tier(member_id: int, old: str | None, new: Tier | None, *, now: datetime) -> None:
+    """Moves a member to another tier (or none), emits ``tier.changed`` and tells the member."""
+    new_code = new.code if new else None
+    db.session.execute(
+        sa.update(Balance.__table__)
+        .where(Balance.member_id == member_id)
+        .values(tier_code=new_code, tier_since=now, tier_grace_until=None)
+    )
+    emit("tier.changed", member_id=member_id, source=("member", member_id), attributes={"old": old, "new": new_code})
+    notify(member_id, "points.tier_changed", {"old": old, "new": new_code}, url=POINTS_URL)
+
+
+def after_batch(*, running: dict[int, int], tiers: list[Tier], live: list[tuple[int, Any]], now: datetime) -> None:
+    """Upgrades members whose qualifying points crossed a threshold; awards the badges now earned."""
+    if tiers and running:
+        current = dict(
+            db.session.execute(
+                sa.select(Balance.member_id, Balance.tier_code).where(Balance.member_id.in_(running))
+            ).all()
+        )
+        for member_id, qualifying in sorted(running.items()):
+            target = tier_for(tiers, qualifying)
+            if _rank(tiers, target.code if target else None) > _rank(tiers, current.get(member_id)):
+                change_tier(member_id, current.get(member_id), target, now=now)
+    award_badges(set(running), {it.type for _, it in live}, tiers=tiers, now=now)
+
+
+def award_badges(
+    member_ids: set[int], event_types: set[str], *, tiers: list[Tier], now: datetime
+) -> list[tuple[int, str]]:
+    """Checks the active badges for these members; each badge is awarded once. Returns what was awarded."""
+    if not member_ids:
+        return []
+    badges = list(db.session.scalars(sa.select(Badge).where(Badge.is_active.is_(True)).order_by(Badge.id)))
+    relevant = [b for b in badges if b.kind != "event_count" or b.event_type in event_types]
+    if not relevant:
+        return []
+    owned = set(
+        db.session.execute(
+            sa.select(MemberBadge.member_id, MemberBadge.badge_id).where(MemberBadge.member_id.in_(member_ids))
+        ).all()
+    )
+    balances = {
+        row.member_id: row
+        for row in db.session.execute(
+            sa.select(Balance.member_id, Balance.earned, Balance.tier_code, Balance.streak_days).where(
+                Balance.member_id.in_(member_ids)
+            )
+        )
+    }
+    counted_types = {b.event_type for b in relevant if b.kind == "event_count"}
+    counts: dict[tuple[int, str], int] = defaultdict(int)
+    if counted_types:
+        for member_id, event_type, count in db.session.execute(
+            sa.select(StoredEvent.member_id, StoredEvent.type, sa.func.count())
+            .where(StoredEvent.member_id.in_(member_ids), StoredEvent.type.in_(counted_types))
+            .group_by(StoredEvent.member_id, StoredEvent.type)
+        ):
+            counts[(member_id, event_type)] = count
+    awarded = []
+    for member_id in sorted(member_ids):
+        balance = balances.get(member_id)
+        for badge in relevant:
+            if (member_id, badge.id) in owned:
+                continue
+            if _earned(badge, member_id, balance, counts, tiers):
+                awarded.append((member_id, badge))
+    if awarded:
+        db.session.execute(
+            upsert(MemberBadge.__table__).on_conflict_do_nothing(),
+            [{"member_id": m, "badge_id": b.id, "earned_at": now} for m, b in awarded],
+        )
+        for member_id, badge in awarded:
+            emit("badge.earned", member_id=member_id, source=("badge", badge.id), attributes={"badge": badge.code})
+            notify(
+                member_id,
+                "points.badge_earned",
+                {"fa": badge.name_fa, "en": badge.name_en, "icon": badge.icon},
+                url=POINTS_URL,
+            )
+    return [(m, b.code) for m, b in awarded]
+
+
+def _earned(badge: Badge, member_id: int, balance: Any, counts: dict[tuple[int, str], int], tiers: list[Tier]) -> bool:
+    if badge.kind == "event_count":
+        return counts.get((member_id, badge.event_type or ""), 0) >= badge.threshold
+    if balance is None:
+        return False
+    if badge.kind == "points_reached":
+        return balance.earned >= badge.threshold
+    if badge.kind == "streak":
+        return balance.streak_days >= badge.threshold
+    if badge.kind == "tier_reached":
+        return _rank(tiers, balance.tier_code) >= _rank(tiers, badge.tier_code) > 0
+    return False
+
+
+def review_tiers(now: datetime | None = None) -> dict[str, int]:
+    """The nightly pass: up at once, a warning and a grace period before any move down."""
+    now = now or utcnow()
+    tiers = list(db.session.scalars(sa.select(Tier).order_by(Tier.threshold)))
+    grace = timedelta(days=int(current_app.config["TIER_GRACE_DAYS"]))
+    moves = {"up": 0, "warned": 0, "down": 0, "kept": 0}
+    rows = db.session.execute(
+        sa.select(Balance.member_id, Balance.qualifying, Balance.tier_code, Balance.tier_grace_until).where(
+            sa.or_(Balance.tier_code.is_not(None), Balance.qualifying > 0)
+        )
+    ).all()
+    for member_id, qualifying, tier_code, grace_until in rows:
+        target = tier_for(tiers, qualifying)
+        have, want = _rank(tiers, tier_code), _rank(tiers, target.code if target else None)
+        if want > have:
+            change_tier(member_id, tier_code, target, now=now)
+            moves["up"] += 1
+        elif want < have:
+            if grace_until is None:
+                db.session.execute(
+                    sa.update(Balance.__table__)
+                    .where(Balance.member_id == member_id)
+                    .values(tier_grace_until=now + grace)
+                )
+                notify(
+                    member_id,
+                    "points.tier_at_risk",
+                    {"tier": tier_code, "until": (now + grace).isoformat()},
+                    url=POINTS_URL,
+                )
+                moves["warned"] += 1
+            elif grace_until <= now:
+                change_tier(member_id, tier_code, target, now=now)
+                moves["down"] += 1
+        elif grace_until is not None:
+            db.session.execute(
+                sa.update(Balance.__table__).where(Balance.member_id == member_id).values(tier_grace_until=None)
+            )
+            moves["kept"] += 1
+    if moves["up"] or moves["down"]:
+        award_badges({m for m, *_ in rows}, set(), tiers=tiers, now=now)
+    return moves
