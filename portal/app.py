@@ -11,6 +11,7 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from gamification.engine import cli as engine_cli
+from gamification.engine import demo as engine_demo
 from gamification.engine import services as engine_services
 from portal import errors, i18n, jobs, security
 from portal.accounts import demo as accounts_demo
@@ -29,7 +30,7 @@ from portal.notifications import views as notification_views
 BLUEPRINTS = [home_views.bp, accounts_views.bp, notification_views.bp, admin_views.bp]
 
 # Seeders of the demo club, in order; each is idempotent.
-DEMO_SEEDERS = [accounts_demo.seed_accounts]
+DEMO_SEEDERS = [accounts_demo.seed_accounts, engine_demo.seed_engine]
 
 
 def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Flask:

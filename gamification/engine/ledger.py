@@ -10,8 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from gamification.engine import catalog
+from gamification.engine.bulk import insert_rows, one_of
 from gamification.engine.models import Balance, PeriodTotal, PointEntry
-from gamification.engine.upserts import upsert
 from portal.db import db, utcnow
 from portal.events import emit
 
@@ -25,18 +25,17 @@ def lock_balances(member_ids: set[int]) -> dict[int, Any]:
     ordered = sorted(member_ids)
 
     def read() -> dict[int, Any]:
-        stmt = sa.select(Balance.__table__).where(Balance.member_id.in_(ordered)).order_by(Balance.member_id)
+        stmt = sa.select(Balance.__table__).where(one_of(Balance.member_id, ordered)).order_by(Balance.member_id)
         return {row.member_id: row for row in db.session.execute(stmt.with_for_update())}
 
     found = read()
     missing = [m for m in ordered if m not in found]
     if missing:
-        db.session.execute(
-            upsert(Balance.__table__).on_conflict_do_nothing(),
-            [
-                {"member_id": m, "spendable": 0, "pending": 0, "qualifying": 0, "earned": 0, "streak_days": 0}
-                for m in missing
-            ],
+        insert_rows(
+            "point_balances",
+            ["member_id", "spendable", "pending", "qualifying", "earned", "streak_days"],
+            [(m, 0, 0, 0, 0, 0) for m in missing],
+            suffix="ON CONFLICT DO NOTHING",
         )
         found = read()
     return found

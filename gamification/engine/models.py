@@ -124,15 +124,17 @@ class PeriodTotal(db.Model):
     """Points earned per member per period (all, month, week) and scope (overall, a category)."""
 
     __tablename__ = "point_totals"
+    # The primary key leads with the member (it is the foreign key's index); the top-N index serves
+    # leaderboards. Without SQLite's hidden rowid, each upsert touches two b-trees instead of four.
     __table_args__ = (
-        sa.Index("ix_point_totals_top", "period", "period_key", "scope", "points"),
-        sa.Index("ix_point_totals_member_id", "member_id"),
+        sa.Index("ix_point_totals_top", "period", "period_key", "scope", "points", "member_id"),
+        {"sqlite_with_rowid": False},
     )
 
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
     period: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
     period_key: Mapped[str] = mapped_column(sa.String(12), primary_key=True)
     scope: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
-    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
     points: Mapped[int] = mapped_column(default=0)
 
 
@@ -140,6 +142,7 @@ class CapCounter(db.Model):
     """Points a rule (or, with rule 0, all community rules) paid a member in one cap period."""
 
     __tablename__ = "point_cap_counters"
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
     rule_id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,6 +10,7 @@ UPDATE`` on PostgreSQL; SQLite serialises writers), so the check for already-pai
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,12 +19,11 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from gamification.engine import catalog, ledger, progress
+from gamification.engine import bulk, catalog, ledger, progress
+from gamification.engine.bulk import one_of
 from gamification.engine.ledger import lock_balances
 from gamification.engine.models import (
-    Balance,
     CapCounter,
-    PeriodTotal,
     PointEntry,
     Rule,
     StoredEvent,
@@ -31,6 +31,7 @@ from gamification.engine.models import (
 )
 from gamification.engine.rules import (
     MemberFacts,
+    RuleView,
     award_key,
     base_points,
     is_live,
@@ -38,12 +39,47 @@ from gamification.engine.rules import (
     split_feeds,
     with_multiplier,
 )
-from gamification.engine.upserts import add_to, upsert
 from portal.accounts.models import Member
 from portal.accounts.services import profile_completion
 from portal.db import db, utcnow
 
 GLOBAL_CAP_RULE = 0  # the cap counter row of the shared daily community cap
+EVENT_COLUMNS = [
+    "id",
+    "type",
+    "member_id",
+    "source_kind",
+    "source_id",
+    "amount",
+    "attributes",
+    "idempotency_key",
+    "occurred_at",
+    "recorded_at",
+]
+ENTRY_COLUMNS = [
+    "member_id",
+    "kind",
+    "status",
+    "amount",
+    "qualifying",
+    "balance_after",
+    "remaining",
+    "rule_id",
+    "rule_code",
+    "event_id",
+    "event_type",
+    "source_kind",
+    "source_id",
+    "idempotency_key",
+    "category_id",
+    "created_at",
+    "available_at",
+    "expires_at",
+    "qualifying_until",
+    "expiry_warned",
+    "qualifying_aged",
+    "is_reversed",
+]
 
 
 @dataclass
@@ -68,14 +104,14 @@ class Outcome:
     created: bool = True
 
 
-def load_rules(event_types: set[str]) -> dict[str, list[Rule]]:
-    found: dict[str, list[Rule]] = defaultdict(list)
+def load_rules(event_types: set[str]) -> dict[str, list[RuleView]]:
+    found: dict[str, list[RuleView]] = defaultdict(list)
     if not event_types:
         return found
     for rule in db.session.scalars(
         sa.select(Rule).where(Rule.event_type.in_(event_types), Rule.is_active.is_(True)).order_by(Rule.id)
     ):
-        found[rule.event_type].append(rule)
+        found[rule.event_type].append(RuleView.of(rule))
     return found
 
 
@@ -85,13 +121,13 @@ def load_tiers() -> list[Tier]:
 
 def _member_facts(member_ids: set[int], need_completion: bool) -> dict[int, MemberFacts]:
     if need_completion:
-        members = db.session.scalars(sa.select(Member).where(Member.id.in_(member_ids)))
+        members = db.session.scalars(sa.select(Member).where(one_of(Member.id, member_ids)))
         return {
             m.id: MemberFacts(m.id, m.city, m.job_title, m.organisation_id, profile_completion(m).percent)
             for m in members
         }
     rows = db.session.execute(
-        sa.select(Member.id, Member.city, Member.job_title, Member.organisation_id).where(Member.id.in_(member_ids))
+        sa.select(Member.id, Member.city, Member.job_title, Member.organisation_id).where(one_of(Member.id, member_ids))
     )
     return {row.id: MemberFacts(row.id, row.city, row.job_title, row.organisation_id) for row in rows}
 
@@ -100,29 +136,28 @@ def claim_events(items: list[Incoming], now: datetime) -> set[str]:
     """Stores the events; returns the ids of those whose idempotency key was already taken."""
     if not items:
         return set()
-    table = StoredEvent.__table__
+    when = bulk.time_writer()
+    recorded = when(now)
     rows = [
-        {
-            "id": it.event_id,
-            "type": it.type,
-            "member_id": it.member_id,
-            "source_kind": it.source[0] if it.source else None,
-            "source_id": it.source[1] if it.source else None,
-            "amount": it.amount,
-            "attributes": it.attributes,
-            "idempotency_key": it.idempotency_key,
-            "occurred_at": it.occurred_at or now,
-            "recorded_at": now,
-        }
+        (
+            it.event_id,
+            it.type,
+            it.member_id,
+            it.source[0] if it.source else None,
+            it.source[1] if it.source else None,
+            it.amount,
+            json.dumps(it.attributes),
+            it.idempotency_key,
+            when(it.occurred_at) if it.occurred_at else recorded,
+            recorded,
+        )
         for it in items
     ]
-    keyed = [it for it in items if it.idempotency_key]
-    if not keyed:
-        db.session.execute(sa.insert(table), rows)
+    if not any(it.idempotency_key for it in items):
+        bulk.insert_rows("engine_events", EVENT_COLUMNS, rows)
         return set()
-    stmt = upsert(table).on_conflict_do_nothing().returning(table.c.id)
-    inserted = (
-        set(db.session.scalars(stmt, rows).all()) if len(rows) > 1 else set(db.session.scalars(stmt.values(rows[0])))
+    inserted = set(
+        bulk.insert_returning("engine_events", EVENT_COLUMNS, rows, suffix="ON CONFLICT DO NOTHING", returning="id")
     )
     return {it.event_id for it in items if it.event_id not in inserted}
 
@@ -168,7 +203,7 @@ def _fill_duplicates(items: list[Incoming], outcomes: list[Outcome], duplicates:
     keys = {it.idempotency_key for it in items if it.event_id in duplicates}
     first = dict(
         db.session.execute(
-            sa.select(StoredEvent.idempotency_key, StoredEvent.id).where(StoredEvent.idempotency_key.in_(keys))
+            sa.select(StoredEvent.idempotency_key, StoredEvent.id).where(one_of(StoredEvent.idempotency_key, keys))
         ).all()
     )
     awards: dict[str, list[tuple[str, int]]] = defaultdict(list)
@@ -208,7 +243,7 @@ def _process_live(live: list[tuple[int, Incoming]], outcomes: list[Outcome], now
     }
 
     # Candidate awards: every live rule whose conditions the event meets, with its key.
-    candidates: list[tuple[int, Incoming, Rule, str]] = []
+    candidates: list[tuple[int, Incoming, RuleView, str]] = []
     for i, it in earning:
         actor = it.attributes.get("actor_id")
         if actor is not None and str(actor) == str(it.member_id):
@@ -231,17 +266,20 @@ def _process_live(live: list[tuple[int, Incoming]], outcomes: list[Outcome], now
 
     paid_keys: set[str] = set()
     if candidates:
-        all_keys = [c[3] for c in candidates]
-        for chunk_start in range(0, len(all_keys), 900):
-            chunk = all_keys[chunk_start : chunk_start + 900]
-            paid_keys.update(
-                db.session.scalars(sa.select(PointEntry.idempotency_key).where(PointEntry.idempotency_key.in_(chunk)))
+        paid_keys.update(
+            db.session.scalars(
+                sa.select(PointEntry.idempotency_key).where(
+                    one_of(PointEntry.idempotency_key, [c[3] for c in candidates])
+                )
             )
+        )
     counters = _load_counters(candidates, keys_now, config)
     daily_cap = int(config["POINTS_DAILY_COMMUNITY_CAP"] or 0)
     window = timedelta(days=int(config["TIER_WINDOW_DAYS"]))
 
-    entries: list[dict[str, Any]] = []
+    entries: list[tuple[Any, ...]] = []
+    when = bulk.time_writer()
+    now_db, window_end = when(now), when(now + window)
     totals: dict[tuple[str, str, str, int], int] = defaultdict(int)
     counter_adds: dict[tuple[int, int, str, str], int] = defaultdict(int)
     consumers: dict[int, int] = defaultdict(int)  # member -> points to take from the oldest remaining
@@ -297,31 +335,30 @@ def _process_live(live: list[tuple[int, Incoming]], outcomes: list[Outcome], now
             int(category) if isinstance(category, int) or (isinstance(category, str) and category.isdigit()) else None
         )
         entries.append(
-            {
-                "member_id": it.member_id,
-                "kind": "earn",
-                "status": "pending" if pending else "available",
-                "amount": spendable,
-                "qualifying": qualifying,
-                "balance_after": run.spendable,
-                "remaining": max(spendable, 0),
-                "rule_id": rule.id,
-                "rule_code": rule.code,
-                "event_id": it.event_id,
-                "event_type": it.type,
-                "source_kind": it.source[0] if it.source else None,
-                "source_id": it.source[1] if it.source else None,
-                "idempotency_key": key,
-                "reason": None,
-                "category_id": category_id,
-                "created_at": now,
-                "available_at": now + timedelta(days=pending_days) if pending else None,
-                "expires_at": now + timedelta(days=rule.expires_days) if rule.expires_days and points > 0 else None,
-                "qualifying_until": now + window if qualifying > 0 else None,
-                "expiry_warned": False,
-                "qualifying_aged": False,
-                "is_reversed": False,
-            }
+            (
+                it.member_id,
+                "earn",
+                "pending" if pending else "available",
+                spendable,
+                qualifying,
+                run.spendable,
+                max(spendable, 0),
+                rule.id,
+                rule.code,
+                it.event_id,
+                it.type,
+                it.source[0] if it.source else None,
+                it.source[1] if it.source else None,
+                key,
+                category_id,
+                now_db,
+                when(now + timedelta(days=pending_days)) if pending else None,
+                when(now + timedelta(days=rule.expires_days)) if rule.expires_days and points > 0 else None,
+                window_end if qualifying > 0 else None,
+                False,
+                False,
+                False,
+            )
         )
         score = spendable or qualifying
         for period in ("all", "month", "week"):
@@ -338,23 +375,21 @@ def _process_live(live: list[tuple[int, Incoming]], outcomes: list[Outcome], now
             run.last_day = today
             run.touched = True
 
-    if entries:
-        db.session.execute(sa.insert(PointEntry.__table__), entries)
+    bulk.insert_rows("point_entries", ENTRY_COLUMNS, entries)
     for member_id, amount in consumers.items():
         ledger.consume_fifo(member_id, amount)
     _write_balances(running)
-    add_to(
-        PeriodTotal.__table__,
-        ["period", "period_key", "scope", "member_id"],
-        [{"period": p, "period_key": k, "scope": s, "member_id": m, "points": n} for (p, k, s, m), n in totals.items()],
+    bulk.add_rows(
+        "point_totals",
+        ["member_id", "period", "period_key", "scope"],
+        "points",
+        [(m, p, k, sc, n) for (p, k, sc, m), n in totals.items()],
     )
-    add_to(
-        CapCounter.__table__,
+    bulk.add_rows(
+        "point_cap_counters",
         ["member_id", "rule_id", "period", "period_key"],
-        [
-            {"member_id": m, "rule_id": r, "period": p, "period_key": k, "points": n}
-            for (m, r, p, k), n in counter_adds.items()
-        ],
+        "points",
+        [(m, r, p, k, n) for (m, r, p, k), n in counter_adds.items()],
     )
     for i, it in reversing:
         outcomes[i].awarded.extend(ledger.reverse_source(it, now=now))
@@ -375,7 +410,7 @@ def _load_counters(
     stmt = sa.select(
         CapCounter.member_id, CapCounter.rule_id, CapCounter.period, CapCounter.period_key, CapCounter.points
     ).where(
-        CapCounter.member_id.in_(members),
+        one_of(CapCounter.member_id, members),
         CapCounter.rule_id.in_(wanted_rules),
         sa.tuple_(CapCounter.period, CapCounter.period_key).in_(list(keys_now.items())),
     )
@@ -383,32 +418,12 @@ def _load_counters(
 
 
 def _write_balances(running: dict[int, _Running]) -> None:
-    table = Balance.__table__
-    changed = [
-        {
-            "m": m,
-            "ds": r.d_spendable,
-            "dp": r.d_pending,
-            "dq": r.d_qualifying,
-            "de": r.d_earned,
-            "streak": r.streak,
-            "day": r.last_day,
-        }
-        for m, r in running.items()
-        if r.d_spendable or r.d_pending or r.d_qualifying or r.d_earned or r.touched
-    ]
-    if not changed:
-        return
-    stmt = (
-        sa.update(table)
-        .where(table.c.member_id == sa.bindparam("m"))
-        .values(
-            spendable=table.c.spendable + sa.bindparam("ds"),
-            pending=table.c.pending + sa.bindparam("dp"),
-            qualifying=table.c.qualifying + sa.bindparam("dq"),
-            earned=table.c.earned + sa.bindparam("de"),
-            streak_days=sa.bindparam("streak"),
-            last_active_day=sa.bindparam("day"),
-        )
+    bulk.run_many(
+        "UPDATE point_balances SET spendable = spendable + ?, pending = pending + ?, qualifying = qualifying + ?,"
+        " earned = earned + ?, streak_days = ?, last_active_day = ? WHERE member_id = ?",
+        [
+            (r.d_spendable, r.d_pending, r.d_qualifying, r.d_earned, r.streak, r.last_day, m)
+            for m, r in running.items()
+            if r.d_spendable or r.d_pending or r.d_qualifying or r.d_earned or r.touched
+        ],
     )
-    db.session.execute(stmt, changed)

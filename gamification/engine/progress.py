@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app
 
+from gamification.engine.bulk import insert_rows, one_of, time_writer
 from gamification.engine.models import Badge, Balance, MemberBadge, StoredEvent, Tier
 from gamification.engine.rules import tier_for
-from gamification.engine.upserts import upsert
 from portal.db import db, utcnow
 from portal.events import emit
-from portal.notifications.services import notify
+from portal.notifications.services import notify, notify_many
 
 POINTS_URL = "/points"
 
@@ -43,7 +42,7 @@ def after_batch(*, running: dict[int, int], tiers: list[Tier], live: list[tuple[
     if tiers and running:
         current = dict(
             db.session.execute(
-                sa.select(Balance.member_id, Balance.tier_code).where(Balance.member_id.in_(running))
+                sa.select(Balance.member_id, Balance.tier_code).where(one_of(Balance.member_id, running))
             ).all()
         )
         for member_id, qualifying in sorted(running.items()):
@@ -53,74 +52,102 @@ def after_batch(*, running: dict[int, int], tiers: list[Tier], live: list[tuple[
     award_badges(set(running), {it.type for _, it in live}, tiers=tiers, now=now)
 
 
+class _BadgeRule(NamedTuple):
+    id: int
+    code: str
+    kind: str
+    event_type: str | None
+    threshold: int
+    tier_code: str | None
+    name_fa: str
+    name_en: str
+    icon: str
+
+
 def award_badges(
     member_ids: set[int], event_types: set[str], *, tiers: list[Tier], now: datetime
 ) -> list[tuple[int, str]]:
     """Checks the active badges for these members; each badge is awarded once. Returns what was awarded."""
     if not member_ids:
         return []
-    badges = list(db.session.scalars(sa.select(Badge).where(Badge.is_active.is_(True)).order_by(Badge.id)))
-    relevant = [b for b in badges if b.kind != "event_count" or b.event_type in event_types]
+    rows = db.session.execute(
+        sa.select(
+            Badge.id,
+            Badge.code,
+            Badge.kind,
+            Badge.event_type,
+            Badge.threshold,
+            Badge.tier_code,
+            Badge.name_fa,
+            Badge.name_en,
+            Badge.icon,
+        )
+        .where(Badge.is_active.is_(True))
+        .order_by(Badge.id)
+    ).all()
+    relevant = [_BadgeRule(*row) for row in rows if row.kind != "event_count" or row.event_type in event_types]
     if not relevant:
         return []
     owned = set(
         db.session.execute(
-            sa.select(MemberBadge.member_id, MemberBadge.badge_id).where(MemberBadge.member_id.in_(member_ids))
+            sa.select(MemberBadge.member_id, MemberBadge.badge_id).where(one_of(MemberBadge.member_id, member_ids))
         ).all()
     )
     balances = {
         row.member_id: row
         for row in db.session.execute(
             sa.select(Balance.member_id, Balance.earned, Balance.tier_code, Balance.streak_days).where(
-                Balance.member_id.in_(member_ids)
+                one_of(Balance.member_id, member_ids)
             )
         )
     }
     counted_types = {b.event_type for b in relevant if b.kind == "event_count"}
-    counts: dict[tuple[int, str], int] = defaultdict(int)
+    counts: dict[tuple[int, str | None], int] = {}
     if counted_types:
         for member_id, event_type, count in db.session.execute(
             sa.select(StoredEvent.member_id, StoredEvent.type, sa.func.count())
-            .where(StoredEvent.member_id.in_(member_ids), StoredEvent.type.in_(counted_types))
+            .where(one_of(StoredEvent.member_id, member_ids), StoredEvent.type.in_(counted_types))
             .group_by(StoredEvent.member_id, StoredEvent.type)
         ):
             counts[(member_id, event_type)] = count
-    awarded = []
+    ranks = {tier.code: index + 1 for index, tier in enumerate(tiers)}
+    awarded: list[tuple[int, _BadgeRule]] = []
     for member_id in sorted(member_ids):
         balance = balances.get(member_id)
         for badge in relevant:
             if (member_id, badge.id) in owned:
                 continue
-            if _earned(badge, member_id, balance, counts, tiers):
+            if badge.kind == "event_count":
+                earned = counts.get((member_id, badge.event_type), 0) >= badge.threshold
+            elif balance is None:
+                earned = False
+            elif badge.kind == "points_reached":
+                earned = balance.earned >= badge.threshold
+            elif badge.kind == "streak":
+                earned = balance.streak_days >= badge.threshold
+            elif badge.kind == "tier_reached":
+                wanted = ranks.get(badge.tier_code or "", 0)
+                earned = wanted > 0 and ranks.get(balance.tier_code or "", 0) >= wanted
+            else:
+                earned = False
+            if earned:
                 awarded.append((member_id, badge))
     if awarded:
-        db.session.execute(
-            upsert(MemberBadge.__table__).on_conflict_do_nothing(),
-            [{"member_id": m, "badge_id": b.id, "earned_at": now} for m, b in awarded],
+        insert_rows(
+            "member_badges",
+            ["member_id", "badge_id", "earned_at"],
+            [(m, b.id, time_writer()(now)) for m, b in awarded],
+            suffix="ON CONFLICT DO NOTHING",
         )
         for member_id, badge in awarded:
             emit("badge.earned", member_id=member_id, source=("badge", badge.id), attributes={"badge": badge.code})
-            notify(
-                member_id,
-                "points.badge_earned",
-                {"fa": badge.name_fa, "en": badge.name_en, "icon": badge.icon},
-                url=POINTS_URL,
-            )
+        notify_many(
+            [
+                (m, "points.badge_earned", {"fa": b.name_fa, "en": b.name_en, "icon": b.icon}, POINTS_URL)
+                for m, b in awarded
+            ]
+        )
     return [(m, b.code) for m, b in awarded]
-
-
-def _earned(badge: Badge, member_id: int, balance: Any, counts: dict[tuple[int, str], int], tiers: list[Tier]) -> bool:
-    if badge.kind == "event_count":
-        return counts.get((member_id, badge.event_type or ""), 0) >= badge.threshold
-    if balance is None:
-        return False
-    if badge.kind == "points_reached":
-        return balance.earned >= badge.threshold
-    if badge.kind == "streak":
-        return balance.streak_days >= badge.threshold
-    if badge.kind == "tier_reached":
-        return _rank(tiers, balance.tier_code) >= _rank(tiers, badge.tier_code) > 0
-    return False
 
 
 def review_tiers(now: datetime | None = None) -> dict[str, int]:

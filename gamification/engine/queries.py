@@ -22,6 +22,16 @@ def tier_code_of(member_id: int) -> str | None:
     return db.session.scalar(sa.select(Balance.tier_code).where(Balance.member_id == member_id))
 
 
+def balance_of(member_id: int) -> tuple[int, int, int, str | None]:
+    """(spendable, pending, qualifying, tier code) in one indexed read of the member's balance row."""
+    row = db.session.execute(
+        sa.select(Balance.spendable, Balance.pending, Balance.qualifying, Balance.tier_code).where(
+            Balance.member_id == member_id
+        )
+    ).first()
+    return (row[0], row[1], row[2], row[3]) if row else (0, 0, 0, None)
+
+
 def tier_choices() -> list[tuple[str, str]]:
     """The tiers as (code, name in the current language), lowest first, for restriction forms."""
     language = current_language()
@@ -212,20 +222,27 @@ def _scope(category_id: int | None) -> str:
 def leaderboard(
     period: str = "all", *, limit: int = 10, category_id: int | None = None
 ) -> list[tuple[int, str, int, str | None]]:
-    """The top members as (member_id, display_name, points, tier) from the per-period totals."""
+    """The top members as (member_id, display_name, points, tier) from the per-period totals.
+
+    The top N are read from the index alone (ties: the newer member first), then joined."""
     limit = max(1, min(int(limit), 100))
-    stmt = (
-        sa.select(PeriodTotal.member_id, Member.display_name, PeriodTotal.points, Balance.tier_code)
-        .join(Member, Member.id == PeriodTotal.member_id)
-        .outerjoin(Balance, Balance.member_id == PeriodTotal.member_id)
+    top = (
+        sa.select(PeriodTotal.member_id, PeriodTotal.points)
         .where(
             PeriodTotal.period == period,
             PeriodTotal.period_key == _period_key(period),
             PeriodTotal.scope == _scope(category_id),
             PeriodTotal.points > 0,
         )
-        .order_by(PeriodTotal.points.desc(), PeriodTotal.member_id)
+        .order_by(PeriodTotal.points.desc(), PeriodTotal.member_id.desc())
         .limit(limit)
+        .subquery()
+    )
+    stmt = (
+        sa.select(top.c.member_id, Member.display_name, top.c.points, Balance.tier_code)
+        .join(Member, Member.id == top.c.member_id)
+        .outerjoin(Balance, Balance.member_id == top.c.member_id)
+        .order_by(top.c.points.desc(), top.c.member_id.desc())
     )
     return [tuple(row) for row in db.session.execute(stmt)]  # type: ignore[misc]
 
@@ -249,7 +266,7 @@ def rank_of(member_id: int, period: str = "all", *, category_id: int | None = No
             PeriodTotal.period_key == key,
             PeriodTotal.scope == scope,
             sa.or_(
-                PeriodTotal.points > points, sa.and_(PeriodTotal.points == points, PeriodTotal.member_id < member_id)
+                PeriodTotal.points > points, sa.and_(PeriodTotal.points == points, PeriodTotal.member_id > member_id)
             ),
         )
     )

@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from gamification.engine.models import Rule, Tier
 
 
-@dataclass(frozen=True)
-class MemberFacts:
+class MemberFacts(NamedTuple):
     """What member conditions look at, read once per batch."""
 
     id: int
@@ -21,7 +20,64 @@ class MemberFacts:
     completion: int | None = None  # percent; None when no rule asked for it
 
 
-def is_live(rule: Rule, at: datetime) -> bool:
+@dataclass(frozen=True, slots=True)
+class RuleView:
+    """A rule's settings copied out of the ORM once per batch (plain attribute reads are much cheaper)."""
+
+    id: int
+    code: str
+    event_type: str
+    is_active: bool
+    points: int
+    amount_unit: int | None
+    feeds: str
+    cond_city: str | None
+    cond_job_title: str | None
+    cond_organisation_id: int | None
+    cond_tier: str | None
+    cond_min_completion: int | None
+    cond_min_amount: int | None
+    cond_category_id: int | None
+    cond_attribute: str | None
+    cond_attribute_value: str | None
+    caps: dict[str, int]
+    community: bool
+    starts_at: datetime | None
+    ends_at: datetime | None
+    expires_days: int | None
+    pending_days: int | None
+    apply_multiplier: bool
+
+    @classmethod
+    def of(cls, rule: Rule) -> RuleView:
+        return cls(
+            id=rule.id or 0,
+            code=rule.code or "",
+            event_type=rule.event_type,
+            is_active=bool(rule.is_active if rule.is_active is not None else True),
+            points=rule.points or 0,
+            amount_unit=rule.amount_unit,
+            feeds=rule.feeds or "both",
+            cond_city=rule.cond_city,
+            cond_job_title=rule.cond_job_title,
+            cond_organisation_id=rule.cond_organisation_id,
+            cond_tier=rule.cond_tier,
+            cond_min_completion=rule.cond_min_completion,
+            cond_min_amount=rule.cond_min_amount,
+            cond_category_id=rule.cond_category_id,
+            cond_attribute=rule.cond_attribute,
+            cond_attribute_value=rule.cond_attribute_value,
+            caps=rule.caps,
+            community=bool(rule.community if rule.community is not None else True),
+            starts_at=rule.starts_at,
+            ends_at=rule.ends_at,
+            expires_days=rule.expires_days,
+            pending_days=rule.pending_days,
+            apply_multiplier=bool(rule.apply_multiplier if rule.apply_multiplier is not None else True),
+        )
+
+
+def is_live(rule: Rule | RuleView, at: datetime) -> bool:
     if not rule.is_active:
         return False
     if rule.starts_at is not None and at < rule.starts_at:
@@ -34,7 +90,7 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def matches(
-    rule: Rule, *, member: MemberFacts, tier_code: str | None, amount: int | None, attributes: dict[str, Any]
+    rule: Rule | RuleView, *, member: MemberFacts, tier_code: str | None, amount: int | None, attributes: dict[str, Any]
 ) -> bool:
     """True when the member and the event meet every condition of the rule."""
     if rule.cond_city and not (member.city and _same(member.city, rule.cond_city)):
@@ -61,7 +117,7 @@ def matches(
     return True
 
 
-def base_points(rule: Rule, amount: int | None) -> int:
+def base_points(rule: Rule | RuleView, amount: int | None) -> int:
     """Fixed points, or ``points`` per whole ``amount_unit`` of the amount (rounded down)."""
     if rule.amount_unit:
         if amount is None or amount <= 0:
@@ -70,7 +126,7 @@ def base_points(rule: Rule, amount: int | None) -> int:
     return rule.points
 
 
-def with_multiplier(rule: Rule, points: int, multiplier_percent: int) -> int:
+def with_multiplier(rule: Rule | RuleView, points: int, multiplier_percent: int) -> int:
     """A tier's multiplier raises what a rule pays; it never deepens a penalty."""
     if points <= 0 or not rule.apply_multiplier or multiplier_percent == 100:
         return points
@@ -92,7 +148,7 @@ def award_key(
     return raw
 
 
-def split_feeds(rule: Rule, points: int) -> tuple[int, int]:
+def split_feeds(rule: Rule | RuleView, points: int) -> tuple[int, int]:
     """(spendable, qualifying) parts of an award; penalties never count as qualifying."""
     spendable = points if rule.feeds in ("both", "spendable") else 0
     qualifying = points if rule.feeds in ("both", "qualifying") and points > 0 else 0

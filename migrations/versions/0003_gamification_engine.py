@@ -148,7 +148,8 @@ def upgrade():
     sa.Column('period_key', sa.String(length=12), nullable=False),
     sa.Column('points', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_point_cap_counters_member_id_members'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('member_id', 'rule_id', 'period', 'period_key', name=op.f('pk_point_cap_counters'))
+    sa.PrimaryKeyConstraint('member_id', 'rule_id', 'period', 'period_key', name=op.f('pk_point_cap_counters')),
+    sqlite_with_rowid=False
     )
     op.create_table('point_entries',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -195,17 +196,17 @@ def upgrade():
         batch_op.create_index('ix_point_entries_source', ['source_kind', 'source_id'], unique=False)
 
     op.create_table('point_totals',
+    sa.Column('member_id', sa.Integer(), nullable=False),
     sa.Column('period', sa.String(length=8), nullable=False),
     sa.Column('period_key', sa.String(length=12), nullable=False),
     sa.Column('scope', sa.String(length=40), nullable=False),
-    sa.Column('member_id', sa.Integer(), nullable=False),
     sa.Column('points', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_point_totals_member_id_members'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('period', 'period_key', 'scope', 'member_id', name=op.f('pk_point_totals'))
+    sa.PrimaryKeyConstraint('member_id', 'period', 'period_key', 'scope', name=op.f('pk_point_totals')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('point_totals', schema=None) as batch_op:
-        batch_op.create_index('ix_point_totals_member_id', ['member_id'], unique=False)
-        batch_op.create_index('ix_point_totals_top', ['period', 'period_key', 'scope', 'points'], unique=False)
+        batch_op.create_index('ix_point_totals_top', ['period', 'period_key', 'scope', 'points', 'member_id'], unique=False)
 
     op.create_table('referrals',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -238,7 +239,6 @@ def downgrade():
     op.drop_table('referrals')
     with op.batch_alter_table('point_totals', schema=None) as batch_op:
         batch_op.drop_index('ix_point_totals_top')
-        batch_op.drop_index('ix_point_totals_member_id')
 
     op.drop_table('point_totals')
     with op.batch_alter_table('point_entries', schema=None) as batch_op:
