@@ -105,7 +105,12 @@ def award_badges(
     counts: dict[tuple[int, str | None], int] = {}
     if counted_types:
         for member_id, event_type, count in db.session.execute(
-            sa.select(StoredEvent.member_id, StoredEvent.type, sa.func.count())
+            sa.select(
+                StoredEvent.member_id,
+                StoredEvent.type,
+                # A replayed event (the same source again) counts once.
+                sa.func.count(sa.distinct(sa.func.coalesce(StoredEvent.source_id, StoredEvent.id))),
+            )
             .where(one_of(StoredEvent.member_id, member_ids), StoredEvent.type.in_(counted_types))
             .group_by(StoredEvent.member_id, StoredEvent.type)
         ):
