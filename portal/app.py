@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from gamification.engine import cli as engine_cli
 from gamification.engine import demo as engine_demo
 from gamification.engine import services as engine_services
+from gamification.engine import views as engine_views
 from portal import errors, i18n, jobs, security
 from portal.accounts import demo as accounts_demo
 from portal.accounts import views as accounts_views
@@ -27,7 +28,7 @@ from portal.notifications import sockets as notification_sockets
 from portal.notifications import subscribers as notification_subscribers
 from portal.notifications import views as notification_views
 
-BLUEPRINTS = [home_views.bp, accounts_views.bp, notification_views.bp, admin_views.bp]
+BLUEPRINTS = [home_views.bp, accounts_views.bp, notification_views.bp, admin_views.bp, engine_views.bp]
 
 # Seeders of the demo club, in order; each is idempotent.
 DEMO_SEEDERS = [accounts_demo.seed_accounts, engine_demo.seed_engine]

@@ -134,6 +134,54 @@ def member_standing(member_id: int) -> Standing:
 
 
 @dataclass(frozen=True)
+class ProfilePoints:
+    """What a profile shows of the engine: points, tier name and badges."""
+
+    points: int
+    tier_name: str | None
+    badges: list[BadgeView]
+
+
+def profile_points(member_id: int) -> ProfilePoints:
+    """Points, tier and badges of a member in one query (profiles and posts show these)."""
+    language = current_language()
+    rows = db.session.execute(
+        sa.select(
+            Balance.spendable,
+            Tier.name_fa,
+            Tier.name_en,
+            Badge.code,
+            Badge.name_fa,
+            Badge.name_en,
+            Badge.icon,
+            Badge.description_fa,
+            Badge.description_en,
+            MemberBadge.earned_at,
+        )
+        .select_from(Member)
+        .outerjoin(Balance, Balance.member_id == Member.id)
+        .outerjoin(Tier, Tier.code == Balance.tier_code)
+        .outerjoin(MemberBadge, MemberBadge.member_id == Member.id)
+        .outerjoin(Badge, Badge.id == MemberBadge.badge_id)
+        .where(Member.id == member_id)
+        .order_by(MemberBadge.earned_at, Badge.id)
+    ).all()
+    if not rows:
+        return ProfilePoints(0, None, [])
+    first = rows[0]
+    fa = language == "fa"
+    return ProfilePoints(
+        first.spendable or 0,
+        (first[1] if fa else first[2]) if first[1] else None,
+        [
+            BadgeView(row[3], row[4] if fa else row[5], row[6], row[7] if fa else row[8], row[9])
+            for row in rows
+            if row[3] is not None
+        ],
+    )
+
+
+@dataclass(frozen=True)
 class LedgerLine:
     id: int
     kind: str

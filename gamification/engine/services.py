@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextvars
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
@@ -15,7 +16,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from gamification.engine import catalog, kinds, ledger, pipeline, referrals  # noqa: F401 - kinds registers notification kinds
 from gamification.engine.bulk import one_of
-from gamification.engine.models import Balance
+from gamification.engine.models import FEEDS, Badge, Balance, Rule, Tier
 from gamification.engine.pipeline import Incoming
 from portal.accounts.models import Member
 from portal.db import db, utcnow
@@ -320,3 +321,140 @@ def adjust_points(*, actor: Member, member_id: int, points: int, reason: str) ->
         },
     )
     return after
+
+
+# --- rules, tiers and badges (admin) -----------------------------------------------------------------
+
+RULE_COLUMNS = [
+    "code",
+    "name_fa",
+    "name_en",
+    "event_type",
+    "is_active",
+    "points",
+    "amount_unit",
+    "feeds",
+    "cond_city",
+    "cond_job_title",
+    "cond_organisation_id",
+    "cond_tier",
+    "cond_min_completion",
+    "cond_min_amount",
+    "cond_category_id",
+    "cond_attribute",
+    "cond_attribute_value",
+    "cap_day",
+    "cap_week",
+    "cap_month",
+    "cap_lifetime",
+    "community",
+    "starts_at",
+    "ends_at",
+    "expires_days",
+    "pending_days",
+    "apply_multiplier",
+]
+
+
+def local_midnight(day: date | None) -> datetime | None:
+    """A date typed in the club's time zone, as the UTC moment it starts."""
+    if day is None:
+        return None
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(current_app.config["TIMEZONE"])).astimezone(UTC)
+
+
+def draft_rule(data: dict[str, Any]) -> Rule:
+    """An unsaved rule from form data (for the preview and the simulator); never added to the session."""
+    values = {key: data.get(key) for key in RULE_COLUMNS}
+    for key in ("starts_at", "ends_at"):
+        if isinstance(values[key], date) and not isinstance(values[key], datetime):
+            values[key] = local_midnight(values[key])
+    for key in ("cond_city", "cond_job_title", "cond_tier", "cond_attribute", "cond_attribute_value"):
+        values[key] = (values[key] or "").strip() or None
+    values["cond_organisation_id"] = values["cond_organisation_id"] or None
+    values["feeds"] = values["feeds"] if values["feeds"] in FEEDS else "both"
+    values["points"] = values["points"] or 0
+    return Rule(**values)
+
+
+def save_rule(*, actor: Member, rule: Rule | None, data: dict[str, Any]) -> Rule:
+    """Creates or changes a rule; points already given are never touched (the ledger keeps them)."""
+    if not actor.has_role("admin"):
+        raise NotAllowed()
+    draft = draft_rule(data)
+    if draft.event_type not in catalog.EVENT_TYPES:
+        raise ValidationFailed(_l("This event type is not known."), fields={"event_type": "unknown"})
+    if not draft.points:
+        raise ValidationFailed(_l("A rule must give or take some points."), fields={"points": "required"})
+    if draft.starts_at and draft.ends_at and draft.ends_at <= draft.starts_at:
+        raise ValidationFailed(_l("The end must come after the start."), fields={"ends_at": "before_start"})
+    taken = db.session.scalar(sa.select(Rule.id).where(Rule.code == draft.code))
+    if taken is not None and (rule is None or taken != rule.id):
+        raise Conflict(_l("Another rule already uses this code."), fields={"code": "taken"})
+    before = {key: _plain(getattr(rule, key)) for key in RULE_COLUMNS} if rule else {}
+    if rule is None:
+        rule = draft
+        db.session.add(rule)
+    else:
+        for key in RULE_COLUMNS:
+            setattr(rule, key, getattr(draft, key))
+    db.session.flush()
+    emit(
+        "audit.logged",
+        member_id=actor.id,
+        source=("point_rule", rule.id),
+        attributes={
+            "action": "engine.save_rule",
+            "before": before,
+            "after": {key: _plain(getattr(rule, key)) for key in RULE_COLUMNS},
+            "reason": "",
+        },
+    )
+    return rule
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def update_tier(*, actor: Member, tier: Tier, data: dict[str, Any]) -> Tier:
+    if not actor.has_role("admin"):
+        raise NotAllowed()
+    fields = ["name_fa", "name_en", "threshold", "multiplier_percent", "early_access", "benefits_fa", "benefits_en"]
+    clash = db.session.scalar(sa.select(Tier.id).where(Tier.threshold == data["threshold"], Tier.id != tier.id))
+    if clash is not None:
+        raise Conflict(_l("Another tier already starts at this many points."), fields={"threshold": "taken"})
+    before = {key: getattr(tier, key) for key in fields}
+    for key in fields:
+        setattr(tier, key, data.get(key))
+    db.session.flush()
+    emit(
+        "audit.logged",
+        member_id=actor.id,
+        source=("tier", tier.id),
+        attributes={
+            "action": "engine.update_tier",
+            "before": before,
+            "after": {k: getattr(tier, k) for k in fields},
+            "reason": "",
+        },
+    )
+    return tier
+
+
+def set_badge_active(*, actor: Member, badge: Badge, active: bool) -> None:
+    if not actor.has_role("admin"):
+        raise NotAllowed()
+    before = badge.is_active
+    badge.is_active = active
+    emit(
+        "audit.logged",
+        member_id=actor.id,
+        source=("badge", badge.id),
+        attributes={
+            "action": "engine.set_badge_active",
+            "before": {"active": before},
+            "after": {"active": active},
+            "reason": "",
+        },
+    )
