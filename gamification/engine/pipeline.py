@@ -394,7 +394,9 @@ def _process_live(live: list[tuple[int, Incoming]], outcomes: list[Outcome], now
     for i, it in reversing:
         outcomes[i].awarded.extend(ledger.reverse_source(it, now=now))
 
-    progress.after_batch(running={m: r.qualifying for m, r in running.items()}, tiers=tiers, live=live, now=now)
+    progress.after_batch(
+        running={m: (r.qualifying, r.tier_code) for m, r in running.items()}, tiers=tiers, live=live, now=now
+    )
     ledger.announce(live, outcomes)
 
 

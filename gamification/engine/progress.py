@@ -37,18 +37,19 @@ def change_tier(member_id: int, old: str | None, new: Tier | None, *, now: datet
     notify(member_id, "points.tier_changed", {"old": old, "new": new_code}, url=POINTS_URL)
 
 
-def after_batch(*, running: dict[int, int], tiers: list[Tier], live: list[tuple[int, Any]], now: datetime) -> None:
-    """Upgrades members whose qualifying points crossed a threshold; awards the badges now earned."""
+def after_batch(
+    *, running: dict[int, tuple[int, str | None]], tiers: list[Tier], live: list[tuple[int, Any]], now: datetime
+) -> None:
+    """Upgrades members whose qualifying points crossed a threshold; awards the badges now earned.
+
+    ``running`` maps each member to (qualifying points, tier code) as the batch left them; the balance
+    rows are still locked, so no query is needed to know the current tier."""
     if tiers and running:
-        current = dict(
-            db.session.execute(
-                sa.select(Balance.member_id, Balance.tier_code).where(one_of(Balance.member_id, running))
-            ).all()
-        )
-        for member_id, qualifying in sorted(running.items()):
+        ranks = {tier.code: index for index, tier in enumerate(tiers, 1)}
+        for member_id, (qualifying, tier_code) in sorted(running.items()):
             target = tier_for(tiers, qualifying)
-            if _rank(tiers, target.code if target else None) > _rank(tiers, current.get(member_id)):
-                change_tier(member_id, current.get(member_id), target, now=now)
+            if target is not None and ranks[target.code] > ranks.get(tier_code or "", 0):
+                change_tier(member_id, tier_code, target, now=now)
     award_badges(set(running), {it.type for _, it in live}, tiers=tiers, now=now)
 
 

@@ -236,6 +236,7 @@ def record_events(items: list[dict[str, Any]]) -> list[RecordedEvent | DomainErr
             )
         }
         token = _handled.set(_handled.get() | {it.event_id for _, it in valid})
+        listening: dict[str, bool] = {}
         try:
             for (index, item), outcome in zip(valid, outcomes, strict=True):
                 if isinstance(outcome, DomainError):
@@ -249,7 +250,7 @@ def record_events(items: list[dict[str, Any]]) -> list[RecordedEvent | DomainErr
                     points=balance.spendable if balance else 0,
                     tier=balance.tier_code if balance else None,
                 )
-                if outcome.created:
+                if outcome.created and _others_listen(item.type, listening):
                     # External events enter the same bus as domain events, for every other subscriber.
                     bus.publish(
                         Event(
@@ -264,6 +265,12 @@ def record_events(items: list[dict[str, Any]]) -> list[RecordedEvent | DomainErr
         finally:
             _handled.reset(token)
     return results  # type: ignore[return-value]
+
+
+def _others_listen(event_type: str, known: dict[str, bool]) -> bool:
+    if event_type not in known:
+        known[event_type] = any(handler is not on_event for handler in bus.listeners(event_type))
+    return known[event_type]
 
 
 def _process_guarded(items: list[Incoming]) -> list[pipeline.Outcome | DomainError]:
