@@ -17,6 +17,10 @@ from forums import moderation as forums_moderation  # noqa: F401 - adapters, reg
 from forums import search_source as forums_search
 from forums import sockets as forums_sockets
 from forums import views as forums_views
+from gamification.engine import cli as engine_cli
+from gamification.engine import demo as engine_demo
+from gamification.engine import services as engine_services
+from gamification.engine import views as engine_views
 from portal import errors, i18n, jobs, search, security
 from portal.accounts import demo as accounts_demo
 from portal.accounts import views as accounts_views
@@ -32,10 +36,22 @@ from portal.notifications import sockets as notification_sockets
 from portal.notifications import subscribers as notification_subscribers
 from portal.notifications import views as notification_views
 
-BLUEPRINTS = [home_views.bp, accounts_views.bp, notification_views.bp, admin_views.bp, forums_views.bp, search_views.bp]
+BLUEPRINTS = [
+    home_views.bp,
+    accounts_views.bp,
+    notification_views.bp,
+    admin_views.bp,
+    forums_views.bp,
+    search_views.bp,
+    engine_views.bp,
+]
 
 # Seeders of the demo club, in order; each is idempotent.
-DEMO_SEEDERS = [accounts_demo.seed_accounts, forums_demo.seed_forums]
+DEMO_SEEDERS = [
+    accounts_demo.seed_accounts,
+    engine_demo.seed_engine,
+    forums_demo.seed_forums,
+]
 
 
 def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Flask:
@@ -105,6 +121,7 @@ def _wire_events() -> None:
         bus.subscribe(pattern, handler)
     for pattern, handler in forums_live.EFFECTS.items():
         bus.add_effect(pattern, handler)
+    bus.subscribe("*", engine_services.on_event)  # the points engine pays for every domain event
 
 
 def _register_cli(app: Flask) -> None:
@@ -113,6 +130,7 @@ def _register_cli(app: Flask) -> None:
     portal_cli.add_command(jobs.jobs_cli)
     portal_cli.add_command(forums_cli.forums_cli)
     portal_cli.add_command(search.search_cli)
+    portal_cli.add_command(engine_cli.points)
 
     @portal_cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Only seed when the database has no members yet.")

@@ -74,6 +74,15 @@ class Config:
     FORUM_MAX_POST_CHARS = 20_000
     FORUM_DELETE_WINDOW_MINUTES = 30
     PROFILE_FIELDS_FOR_COMPLETION = ["avatar", "bio", "city", "job_title", "organisation", "phone"]
+    # The points engine (gamification.engine).
+    POINTS_RETURN_WINDOW_DAYS = 14  # purchase points stay pending this long
+    POINTS_DAILY_COMMUNITY_CAP = 500  # most points a member earns a day from community actions; 0 = no cap
+    POINTS_EXPIRY_WARNING_DAYS = 7
+    TIER_WINDOW_DAYS = 365  # qualifying points count this long
+    TIER_GRACE_DAYS = 14
+    REFERRAL_ACTIVATION = ["verified", "first_post"]
+    REFERRAL_SAME_IP_HOURS = 24
+    PROFILE_COMPLETION_LEVEL = 100
 
 
 class TestConfig(Config):

@@ -101,6 +101,11 @@ class EventBus:
                 found.extend(handlers)
         return found
 
+    def listeners(self, event_type: str) -> list[Handler]:
+        """Every subscriber and effect an event of this type would reach (lets batch writers skip
+        publishing what nobody listens to)."""
+        return self._matching(self._subscribers, event_type) + self._matching(self._effects, event_type)
+
     def publish(self, evt: Event, session: Session | None = None) -> Event:
         session = session if session is not None else db.session()
         for handler in self._matching(self._subscribers, evt.type):

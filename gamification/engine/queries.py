@@ -2,12 +2,352 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from gamification.engine import catalog
+from gamification.engine.models import Badge, Balance, MemberBadge, PeriodTotal, PointEntry, Referral, Rule, Tier
+from portal.accounts.models import Member
+from portal.db import InvalidCursor, db, decode_cursor, encode_cursor, utcnow
+from portal.i18n import current_language
+
+PERIODS = ("all", "month", "week")
+
 
 def tier_code_of(member_id: int) -> str | None:
     """The code of the member's current tier (e.g. ``"gold"``), or None when they have none yet."""
-    return None
+    return db.session.scalar(sa.select(Balance.tier_code).where(Balance.member_id == member_id))
+
+
+def balance_of(member_id: int) -> tuple[int, int, int, str | None]:
+    """(spendable, pending, qualifying, tier code) in one indexed read of the member's balance row."""
+    row = db.session.execute(
+        sa.select(Balance.spendable, Balance.pending, Balance.qualifying, Balance.tier_code).where(
+            Balance.member_id == member_id
+        )
+    ).first()
+    return (row[0], row[1], row[2], row[3]) if row else (0, 0, 0, None)
 
 
 def tier_choices() -> list[tuple[str, str]]:
     """The tiers as (code, name in the current language), lowest first, for restriction forms."""
-    return []
+    language = current_language()
+    return [(t.code, t.name(language)) for t in db.session.scalars(sa.select(Tier).order_by(Tier.threshold))]
+
+
+def event_types() -> list[str]:
+    """Every event type rules can pay for (validation and the rule form)."""
+    return list(catalog.EVENT_TYPES)
+
+
+@dataclass(frozen=True)
+class BadgeView:
+    code: str
+    name: str
+    icon: str
+    description: str | None
+    earned_at: datetime
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A member's points, tier and progress, as the API and the "My points" page show them."""
+
+    points: int
+    pending_points: int
+    qualifying_points: int
+    tier: str | None
+    next_tier: str | None
+    points_to_next_tier: int | None
+    badges: list[BadgeView]
+    tier_name: str | None = None
+    next_tier_name: str | None = None
+    tier_threshold: int = 0
+    next_tier_threshold: int | None = None
+    tier_grace_until: datetime | None = None
+    streak_days: int = 0
+
+    @property
+    def progress_percent(self) -> int:
+        if self.next_tier_threshold is None:
+            return 100
+        span = self.next_tier_threshold - self.tier_threshold
+        return max(0, min(100, (self.qualifying_points - self.tier_threshold) * 100 // span)) if span > 0 else 100
+
+
+def badges_of(member_id: int) -> list[BadgeView]:
+    language = current_language()
+    rows = db.session.execute(
+        sa.select(Badge, MemberBadge.earned_at)
+        .join(MemberBadge, MemberBadge.badge_id == Badge.id)
+        .where(MemberBadge.member_id == member_id)
+        .order_by(MemberBadge.earned_at, Badge.id)
+    ).all()
+    return [
+        BadgeView(
+            b.code,
+            b.name(language),
+            b.icon,
+            b.description_fa if language == "fa" else b.description_en,
+            earned_at,
+        )
+        for b, earned_at in rows
+    ]
+
+
+def member_standing(member_id: int) -> Standing:
+    """Balances (one indexed read), tier progress and badges of a member."""
+    balance = db.session.execute(
+        sa.select(
+            Balance.spendable,
+            Balance.pending,
+            Balance.qualifying,
+            Balance.tier_code,
+            Balance.tier_grace_until,
+            Balance.streak_days,
+        ).where(Balance.member_id == member_id)
+    ).first()
+    spendable, pending, qualifying, tier_code, grace, streak = balance or (0, 0, 0, None, None, 0)
+    tiers = list(db.session.scalars(sa.select(Tier).order_by(Tier.threshold)))
+    language = current_language()
+    current = next((t for t in tiers if t.code == tier_code), None)
+    above = [t for t in tiers if t.threshold > (current.threshold if current else -1)]
+    nxt = above[0] if above else None
+    return Standing(
+        points=spendable,
+        pending_points=pending,
+        qualifying_points=qualifying,
+        tier=tier_code,
+        next_tier=nxt.code if nxt else None,
+        points_to_next_tier=max(nxt.threshold - qualifying, 0) if nxt else None,
+        badges=badges_of(member_id),
+        tier_name=current.name(language) if current else None,
+        next_tier_name=nxt.name(language) if nxt else None,
+        tier_threshold=current.threshold if current else 0,
+        next_tier_threshold=nxt.threshold if nxt else None,
+        tier_grace_until=grace,
+        streak_days=streak,
+    )
+
+
+@dataclass(frozen=True)
+class ProfilePoints:
+    """What a profile shows of the engine: points, tier name and badges."""
+
+    points: int
+    tier_name: str | None
+    badges: list[BadgeView]
+
+
+def profile_points(member_id: int) -> ProfilePoints:
+    """Points, tier and badges of a member in one query (profiles and posts show these)."""
+    language = current_language()
+    rows = db.session.execute(
+        sa.select(
+            Balance.spendable,
+            Tier.name_fa,
+            Tier.name_en,
+            Badge.code,
+            Badge.name_fa,
+            Badge.name_en,
+            Badge.icon,
+            Badge.description_fa,
+            Badge.description_en,
+            MemberBadge.earned_at,
+        )
+        .select_from(Member)
+        .outerjoin(Balance, Balance.member_id == Member.id)
+        .outerjoin(Tier, Tier.code == Balance.tier_code)
+        .outerjoin(MemberBadge, MemberBadge.member_id == Member.id)
+        .outerjoin(Badge, Badge.id == MemberBadge.badge_id)
+        .where(Member.id == member_id)
+        .order_by(MemberBadge.earned_at, Badge.id)
+    ).all()
+    if not rows:
+        return ProfilePoints(0, None, [])
+    first = rows[0]
+    fa = language == "fa"
+    return ProfilePoints(
+        first.spendable or 0,
+        (first[1] if fa else first[2]) if first[1] else None,
+        [
+            BadgeView(row[3], row[4] if fa else row[5], row[6], row[7] if fa else row[8], row[9])
+            for row in rows
+            if row[3] is not None
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class LedgerLine:
+    id: int
+    kind: str
+    status: str
+    amount: int
+    qualifying: int
+    balance_after: int
+    reason: str | None
+    rule_code: str | None
+    rule_name: str | None
+    event_type: str | None
+    source: tuple[str, str] | None
+    created_at: datetime
+    expires_at: datetime | None
+    available_at: datetime | None
+
+
+def ledger_page(member_id: int, *, limit: int = 20, cursor: str | None = None) -> tuple[list[LedgerLine], str | None]:
+    """The member's entries, newest first, keyset-paginated (raises portal.db.InvalidCursor)."""
+    limit = max(1, min(int(limit), 100))
+    language = current_language()
+    name = Rule.name_fa if language == "fa" else Rule.name_en
+    stmt = (
+        sa.select(PointEntry, name)
+        .outerjoin(Rule, Rule.id == PointEntry.rule_id)
+        .where(PointEntry.member_id == member_id)
+        .order_by(PointEntry.id.desc())
+        .limit(limit + 1)
+    )
+    if cursor:
+        (last_id,) = decode_cursor(cursor, 1)
+        if not isinstance(last_id, int) or isinstance(last_id, bool):
+            raise InvalidCursor(cursor)
+        stmt = stmt.where(PointEntry.id < last_id)
+    rows = db.session.execute(stmt).all()
+    lines = [
+        LedgerLine(
+            e.id,
+            e.kind,
+            e.status,
+            e.amount,
+            e.qualifying,
+            e.balance_after,
+            e.reason,
+            e.rule_code,
+            rule_name,
+            e.event_type,
+            (e.source_kind, e.source_id) if e.source_kind else None,
+            e.created_at,
+            e.expires_at,
+            e.available_at,
+        )
+        for e, rule_name in rows[:limit]
+    ]
+    next_cursor = encode_cursor([lines[-1].id]) if len(rows) > limit else None
+    return lines, next_cursor
+
+
+def expiring_points(member_id: int, *, days: int = 30) -> list[tuple[datetime, int]]:
+    """(expiry date, points) of the member's points that expire within ``days``."""
+    now = utcnow()
+    rows = db.session.execute(
+        sa.select(PointEntry.expires_at, PointEntry.remaining)
+        .where(
+            PointEntry.member_id == member_id,
+            PointEntry.remaining > 0,
+            PointEntry.status == "available",
+            PointEntry.expires_at > now,
+            PointEntry.expires_at <= now + timedelta(days=days),
+        )
+        .order_by(PointEntry.expires_at)
+    ).all()
+    return [(at, remaining) for at, remaining in rows]
+
+
+def _period_key(period: str) -> str:
+    if period not in PERIODS:
+        raise ValueError(period)
+    return catalog.period_keys(utcnow())[period]
+
+
+def _scope(category_id: int | None) -> str:
+    return f"c{category_id}" if category_id is not None else ""
+
+
+def leaderboard(
+    period: str = "all", *, limit: int = 10, category_id: int | None = None
+) -> list[tuple[int, str, int, str | None]]:
+    """The top members as (member_id, display_name, points, tier) from the per-period totals.
+
+    The top N are read from the index alone (ties: the newer member first), then joined."""
+    limit = max(1, min(int(limit), 100))
+    top = (
+        sa.select(PeriodTotal.member_id, PeriodTotal.points)
+        .where(
+            PeriodTotal.period == period,
+            PeriodTotal.period_key == _period_key(period),
+            PeriodTotal.scope == _scope(category_id),
+            PeriodTotal.points > 0,
+        )
+        .order_by(PeriodTotal.points.desc(), PeriodTotal.member_id.desc())
+        .limit(limit)
+        .subquery()
+    )
+    stmt = (
+        sa.select(top.c.member_id, Member.display_name, top.c.points, Balance.tier_code)
+        .join(Member, Member.id == top.c.member_id)
+        .outerjoin(Balance, Balance.member_id == top.c.member_id)
+        .order_by(top.c.points.desc(), top.c.member_id.desc())
+    )
+    return [tuple(row) for row in db.session.execute(stmt)]  # type: ignore[misc]
+
+
+def rank_of(member_id: int, period: str = "all", *, category_id: int | None = None) -> tuple[int, int] | None:
+    """(rank, points) of the member on a leaderboard, or None when they have no points there."""
+    key, scope = _period_key(period), _scope(category_id)
+    points = db.session.scalar(
+        sa.select(PeriodTotal.points).where(
+            PeriodTotal.period == period,
+            PeriodTotal.period_key == key,
+            PeriodTotal.scope == scope,
+            PeriodTotal.member_id == member_id,
+        )
+    )
+    if not points or points <= 0:
+        return None
+    ahead = db.session.scalar(
+        sa.select(sa.func.count()).where(
+            PeriodTotal.period == period,
+            PeriodTotal.period_key == key,
+            PeriodTotal.scope == scope,
+            sa.or_(
+                PeriodTotal.points > points, sa.and_(PeriodTotal.points == points, PeriodTotal.member_id > member_id)
+            ),
+        )
+    )
+    return (ahead or 0) + 1, points
+
+
+def rules() -> list[Rule]:
+    return list(db.session.scalars(sa.select(Rule).order_by(Rule.event_type, Rule.id)))
+
+
+def tiers() -> list[Tier]:
+    return list(db.session.scalars(sa.select(Tier).order_by(Tier.threshold)))
+
+
+def badges() -> list[Badge]:
+    return list(db.session.scalars(sa.select(Badge).order_by(Badge.id)))
+
+
+def held_referrals() -> list[tuple[Referral, str, str]]:
+    referrer = sa.orm.aliased(Member)
+    referee = sa.orm.aliased(Member)
+    rows = db.session.execute(
+        sa.select(Referral, referrer.display_name, referee.display_name)
+        .join(referrer, referrer.id == Referral.referrer_id)
+        .join(referee, referee.id == Referral.referee_id)
+        .where(Referral.status == "held")
+        .order_by(Referral.id)
+    ).all()
+    return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def referral_stats(member_id: int) -> dict[str, Any]:
+    rows = db.session.execute(
+        sa.select(Referral.status, sa.func.count()).where(Referral.referrer_id == member_id).group_by(Referral.status)
+    ).all()
+    return dict(rows)  # type: ignore[arg-type]

@@ -35,6 +35,51 @@ def notify(member_id: int, kind: str, params: dict[str, Any] | None = None, url:
     return notification
 
 
+def notify_many(items: list[tuple[int, str, dict[str, Any], str | None]]) -> None:
+    """Stores many notifications (member_id, kind, params, url) with one statement, for batch writers
+    such as the points engine; each is pushed live after commit like :func:`notify`'s."""
+    if not items:
+        return
+    now = utcnow()
+    table = Notification.__table__
+    rows = [{"member_id": m, "kind": k, "params": dict(p or {}), "url": u, "created_at": now} for m, k, p, u in items]
+    ids = list(db.session.scalars(sa.insert(table).returning(table.c.id), rows)) if len(rows) > 1 else []
+    if len(rows) == 1:
+        ids = [db.session.execute(sa.insert(table).values(rows[0]).returning(table.c.id)).scalar_one()]
+    events.after_commit(push_notifications, ids)
+
+
+@jobs.job
+def push_notifications(notification_ids: list[int]) -> None:
+    """Pushes several stored notifications (one job and two queries for a whole batch)."""
+    rows = db.session.execute(
+        sa.select(Notification, Member.language)
+        .join(Member, Member.id == Notification.member_id)
+        .where(Notification.id.in_(notification_ids))
+        .order_by(Notification.id)
+    ).all()
+    unread = dict(
+        db.session.execute(
+            sa.select(Notification.member_id, sa.func.count())
+            .where(Notification.member_id.in_({n.member_id for n, _ in rows}), Notification.read_at.is_(None))
+            .group_by(Notification.member_id)
+        ).all()
+    )
+    for notification, language in rows:
+        with force_locale(language or current_app.config["DEFAULT_LANGUAGE"]):
+            text = render_text(notification.kind, notification.params)
+        realtime.emit_to_member(
+            notification.member_id,
+            "notification",
+            {
+                "id": notification.id,
+                "text": text,
+                "url": notification.url,
+                "unread": unread.get(notification.member_id, 0),
+            },
+        )
+
+
 @jobs.job
 def push_notification(notification_id: int) -> None:
     """Emits the notification and the new unread count to the member's room, in their language."""

@@ -327,4 +327,4 @@ def test_public_profile_runs_a_constant_number_of_queries(app):
     MemberFactory.create_batch(35, organisation_id=organisation.id)
     many = queries_for_profile()
     assert few == many
-    assert few <= 4  # the viewer, the member with its organisation, the bell count
+    assert few <= 5  # the viewer, the member with its organisation, the bell count, points/tier/badges

@@ -1,0 +1,260 @@
+"""Measures the points engine: batch ingest (events/s), top-100 monthly leaderboard and balance reads.
+
+    .venv/bin/python -m bench.engine_ingest                       # SQLite in a temporary folder
+    .venv/bin/python -m bench.engine_ingest --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench
+
+The PostgreSQL database's public schema is emptied first. ``--big`` also fills 100,000 members and
+1,000,000 ledger entries (through the same batch path) before timing the reads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import tempfile
+import time
+from collections import defaultdict
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from gamification.engine import bulk, catalog, demo, pipeline, queries, services
+from gamification.engine.models import Balance, PointEntry
+from portal.accounts.models import Member
+from portal.app import create_app
+from portal.db import db, utcnow
+from portal.events import bus
+
+EVENT_MIX = [
+    ("post.created", None),
+    ("like.received", None),
+    ("topic.created", None),
+    ("survey.answered", None),
+    ("quiz.passed", None),
+    ("poll.voted", None),
+    ("purchase.recorded", "amount"),
+    ("contest.entered", None),
+]
+
+
+FORUM_TYPES = {"post.created", "like.received", "topic.created", "poll.voted"}
+
+
+def _reset_postgres(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def _add_members(start: int, count: int) -> list[int]:
+    now = utcnow()
+    rows = [
+        {
+            "email": f"bench{n}@example.com",
+            "display_name": f"Bench member {n}",
+            "password_hash": "x",
+            "referral_code": f"B{n:010d}",
+            "role": "member",
+            "is_disabled": False,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for n in range(start, start + count)
+    ]
+    for chunk in range(0, len(rows), 5000):
+        db.session.execute(sa.insert(Member.__table__), rows[chunk : chunk + 5000])
+    db.session.commit()
+    return list(db.session.scalars(sa.select(Member.id).order_by(Member.id)))
+
+
+def _batch(rng: random.Random, members: list[int], serial: int, size: int = 1000) -> list[dict[str, Any]]:
+    items = []
+    for n in range(size):
+        event_type, needs = EVENT_MIX[n % len(EVENT_MIX)]
+        member_id = rng.choice(members)
+        item: dict[str, Any] = {
+            "member_id": member_id,
+            "event_type": event_type,
+            "idempotency_key": f"bench-{serial}-{n}",
+            "attributes": {"reference": f"r{serial}-{n}"},
+        }
+        if event_type in FORUM_TYPES:
+            item["attributes"]["category_id"] = rng.randint(1, 8)
+        if event_type == "like.received":
+            item["attributes"]["actor_id"] = rng.choice(members)
+        if needs == "amount":
+            item["amount"] = rng.randint(1, 500) * 10_000
+        items.append(item)
+    return items
+
+
+def _ingest(members: list[int], batches: int, rng: random.Random, serial_start: int = 0) -> tuple[float, float, int]:
+    """Returns (events per wall-clock second, events per CPU second of this process, events)."""
+    total_events, started, cpu = 0, time.perf_counter(), time.process_time()
+    for serial in range(serial_start, serial_start + batches):
+        items = _batch(rng, members, serial)
+        results = services.record_events(items)
+        db.session.commit()
+        bad = [r for r in results if not hasattr(r, "event_id")]
+        if bad:
+            raise SystemExit(
+                f"batch {serial}: {len(bad)} items failed, e.g. {bad[0]!r} {getattr(bad[0], 'fields', '')}"
+            )
+        total_events += len(items)
+    elapsed, cpu_used = time.perf_counter() - started, time.process_time() - cpu
+    return total_events / elapsed, total_events / cpu_used, total_events
+
+
+def _fill_big(members: list[int], rng: random.Random) -> list[int]:
+    """100,000 members and 1,000,000 ledger entries spread over a year, written straight into the
+    tables (the ingest path is measured above; this only sets the stage for the reads)."""
+    started = time.perf_counter()
+    more = 100_000 - len(members)
+    members = _add_members(len(members), more) if more > 0 else members
+    have = db.session.scalar(sa.select(sa.func.count()).select_from(PointEntry))
+    now = utcnow()
+    when = bulk.time_writer()
+    totals: dict[tuple[int, str, str], int] = defaultdict(int)
+    this = catalog.period_keys(now)
+    rows = []
+    for n in range(max(0, 1_000_000 - have)):
+        member_id = members[n % len(members)]
+        at = now - timedelta(days=rng.random() * 365)
+        points = rng.randint(1, 20)
+        keys = catalog.period_keys(at)
+        for period in ("all", "month", "week"):
+            if keys[period] == this[period]:
+                totals[(member_id, period, keys[period])] += points
+        rows.append(
+            (
+                member_id,
+                "earn",
+                "available",
+                points,
+                points,
+                0,
+                points,
+                None,
+                "bench",
+                f"big{n}",
+                "post.created",
+                "post",
+                f"big{n}",
+                f"big:{n}",
+                None,
+                when(at),
+                None,
+                None,
+                None,
+                False,
+                False,
+                False,
+            )
+        )
+        if len(rows) == 50_000:
+            bulk.insert_rows("point_entries", pipeline.ENTRY_COLUMNS, rows)
+            db.session.commit()
+            rows = []
+    bulk.insert_rows("point_entries", pipeline.ENTRY_COLUMNS, rows)
+    bulk.add_rows(
+        "point_totals",
+        ["member_id", "period", "period_key", "scope"],
+        "points",
+        [(m, p, k, "", v) for (m, p, k), v in totals.items()],
+    )
+    db.session.execute(sa.delete(Balance))
+    db.session.execute(
+        sa.insert(Balance).from_select(
+            ["member_id", "spendable", "pending", "qualifying", "earned", "streak_days"],
+            sa.select(
+                PointEntry.member_id,
+                sa.func.sum(PointEntry.amount),
+                sa.literal(0),
+                sa.func.sum(PointEntry.qualifying),
+                sa.func.sum(PointEntry.amount),
+                sa.literal(0),
+            ).group_by(PointEntry.member_id),
+        )
+    )
+    db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+    else:
+        db.session.connection().exec_driver_sql("ANALYZE")
+        db.session.commit()
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(PointEntry))
+    print(f"filled: {len(members)} members, {count} ledger entries in {time.perf_counter() - started:,.0f}s")
+    return members
+
+
+def _timed(fn: Any, repeat: int = 50) -> tuple[float, float]:
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+        db.session.rollback()
+    samples.sort()
+    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--members", type=int, default=10_000)
+    parser.add_argument("--batches", type=int, default=20)
+    parser.add_argument("--big", action="store_true", help="also 100,000 members and 1,000,000 entries for the reads")
+    args = parser.parse_args()
+
+    folder = Path(tempfile.mkdtemp(prefix="engine-bench-"))
+    url = args.database_url or f"sqlite:///{folder / 'bench.db'}"
+    if url.startswith("postgresql"):
+        _reset_postgres(url)
+    app = create_app(
+        {
+            "ENV_NAME": "development",
+            "DATABASE_URL": url,
+            "JOBS_BACKEND": "eager",
+            "UPLOADS_ROOT": str(folder / "uploads"),
+            "MAIL_FILE_DIR": str(folder / "mail"),
+            "SMS_FILE_DIR": str(folder / "sms"),
+            "SEARCH_INDEX_DIR": str(folder / "search"),
+            "MAIL_BACKEND": "file",
+        }
+    )
+    rng = random.Random(7)
+    with app.app_context():
+        upgrade()
+        demo.seed_rules_tiers_badges()
+        db.session.commit()
+        members = _add_members(0, args.members)
+        print(f"database: {db.engine.dialect.name}; {len(members)} members; subscribers: {len(bus._subscribers)}")
+        _ingest(members, 2, rng, serial_start=10_000_000)  # warm-up
+        rate, cpu_rate, count = _ingest(members, args.batches, rng)
+        print(
+            f"ingest: {count} events in 1,000-event batches: {rate:,.0f} events/s wall clock"
+            f" ({cpu_rate:,.0f} per CPU-second of this process; the machine's load: {os.getloadavg()[0]:.1f})"
+        )
+
+        if args.big:
+            members = _fill_big(members, rng)
+
+        member_id = members[len(members) // 2]
+        median, p95 = _timed(lambda: queries.leaderboard("month", limit=100))
+        print(f"top-100 monthly leaderboard: median {median:.2f} ms, p95 {p95:.2f} ms")
+        median, p95 = _timed(lambda: queries.balance_of(member_id))
+        print(f"balance and tier read (one indexed query): median {median:.2f} ms, p95 {p95:.2f} ms")
+        median, p95 = _timed(lambda: queries.rank_of(member_id, "month"))
+        print(f"a member's monthly rank: median {median:.2f} ms, p95 {p95:.2f} ms")
+
+
+if __name__ == "__main__":
+    main()

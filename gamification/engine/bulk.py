@@ -1,0 +1,101 @@
+"""Bulk SQL for SQLite and PostgreSQL: upserts that add, and IN over many values as one parameter."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from portal.db import db
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def upsert(table: sa.Table) -> Any:
+    """The dialect's INSERT construct that supports ``on_conflict_do_nothing/do_update``."""
+    return (postgresql.insert if _dialect() == "postgresql" else sqlite.insert)(table)
+
+
+def add_to(table: sa.Table, keys: list[str], rows: list[dict[str, Any]], column: str = "points") -> None:
+    """``INSERT … ON CONFLICT (keys) DO UPDATE SET column = column + excluded.column`` for many rows."""
+    if not rows:
+        return
+    stmt = upsert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=keys, set_={column: getattr(table.c, column) + getattr(stmt.excluded, column)}
+    )
+    db.session.execute(stmt, rows)
+
+
+def one_of(column: Any, values: Iterable[Any]) -> sa.ColumnElement[bool]:
+    """``column IN (values)`` sent as a single parameter (an array on PostgreSQL, JSON on SQLite):
+    a batch asks about a thousand ids at once, and one bound value per id costs more than the query."""
+    values = list(values)
+    if _dialect() == "postgresql":
+        return column == sa.any_(sa.bindparam(None, values, type_=postgresql.ARRAY(column.type)))
+    listed = sa.select(sa.column("value")).select_from(sa.func.json_each(sa.bindparam(None, json.dumps(values))))
+    return column.in_(listed.scalar_subquery())
+
+
+# --- driver-level writes -------------------------------------------------------------------------
+# A batch writes thousands of rows; SQLAlchemy's per-row parameter processing would cost more than
+# the database's own work, so the hot writes hand plain tuples to the driver's executemany.
+
+
+def time_writer() -> Any:
+    """A function that turns an aware datetime into what the driver stores (UTC text on SQLite, as
+    SQLAlchemy writes it, so comparisons in SQL keep working)."""
+    if _dialect() == "postgresql":
+        return lambda value: value.astimezone(UTC) if value is not None else None
+    return lambda value: value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") if value is not None else None
+
+
+def _placeholders(count: int) -> str:
+    mark = "%s" if _dialect() == "postgresql" else "?"
+    return "(" + ", ".join([mark] * count) + ")"
+
+
+def insert_rows(table: str, columns: list[str], rows: list[tuple[Any, ...]], *, suffix: str = "") -> None:
+    """``INSERT INTO table (columns) VALUES (...) suffix`` for many rows in one executemany."""
+    if rows:
+        # Table and column names are this package's constants, never input; values are parameters.
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES {_placeholders(len(columns))} {suffix}"  # noqa: S608
+        db.session.connection().exec_driver_sql(sql, rows)
+
+
+def insert_returning(
+    table: str, columns: list[str], rows: list[tuple[Any, ...]], *, suffix: str, returning: str
+) -> list[Any]:
+    """A multi-row INSERT with RETURNING (executemany cannot return rows), 1,000 rows a statement."""
+    found: list[Any] = []
+    for start in range(0, len(rows), 1000):
+        chunk = rows[start : start + 1000]
+        values = ", ".join([_placeholders(len(columns))] * len(chunk))
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values} {suffix} RETURNING {returning}"  # noqa: S608
+        flat = tuple(value for row in chunk for value in row)
+        found.extend(row[0] for row in db.session.connection().exec_driver_sql(sql, flat))
+    return found
+
+
+def add_rows(table: str, keys: list[str], column: str, rows: list[tuple[Any, ...]]) -> None:
+    """Upserts ``keys + (column,)`` tuples, adding to ``column`` when the row exists."""
+    insert_rows(
+        table,
+        [*keys, column],
+        rows,
+        suffix=f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {column} = {table}.{column} + excluded.{column}",
+    )
+
+
+def run_many(sql: str, rows: list[tuple[Any, ...]]) -> None:
+    """An UPDATE (or any statement) with ``?`` placeholders, executed for many rows."""
+    if rows:
+        if _dialect() == "postgresql":
+            sql = sql.replace("?", "%s")
+        db.session.connection().exec_driver_sql(sql, rows)

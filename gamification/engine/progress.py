@@ -1,0 +1,200 @@
+"""Tiers and badges: moving members up at once, down after a grace period, and awarding badges once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
+
+import sqlalchemy as sa
+from flask import current_app
+
+from gamification.engine.bulk import insert_rows, one_of, time_writer
+from gamification.engine.models import Badge, Balance, MemberBadge, StoredEvent, Tier
+from gamification.engine.rules import tier_for
+from portal.db import db, utcnow
+from portal.events import emit
+from portal.notifications.services import notify, notify_many
+
+POINTS_URL = "/points"
+
+
+def _rank(tiers: list[Tier], code: str | None) -> int:
+    for index, tier in enumerate(tiers):
+        if tier.code == code:
+            return index + 1
+    return 0
+
+
+def change_tier(member_id: int, old: str | None, new: Tier | None, *, now: datetime) -> None:
+    """Moves a member to another tier (or none), emits ``tier.changed`` and tells the member."""
+    new_code = new.code if new else None
+    db.session.execute(
+        sa.update(Balance.__table__)
+        .where(Balance.member_id == member_id)
+        .values(tier_code=new_code, tier_since=now, tier_grace_until=None)
+    )
+    emit("tier.changed", member_id=member_id, source=("member", member_id), attributes={"old": old, "new": new_code})
+    notify(member_id, "points.tier_changed", {"old": old, "new": new_code}, url=POINTS_URL)
+
+
+def after_batch(
+    *, running: dict[int, tuple[int, str | None]], tiers: list[Tier], live: list[tuple[int, Any]], now: datetime
+) -> None:
+    """Upgrades members whose qualifying points crossed a threshold; awards the badges now earned.
+
+    ``running`` maps each member to (qualifying points, tier code) as the batch left them; the balance
+    rows are still locked, so no query is needed to know the current tier."""
+    if tiers and running:
+        ranks = {tier.code: index for index, tier in enumerate(tiers, 1)}
+        for member_id, (qualifying, tier_code) in sorted(running.items()):
+            target = tier_for(tiers, qualifying)
+            if target is not None and ranks[target.code] > ranks.get(tier_code or "", 0):
+                change_tier(member_id, tier_code, target, now=now)
+    award_badges(set(running), {it.type for _, it in live}, tiers=tiers, now=now)
+
+
+class _BadgeRule(NamedTuple):
+    id: int
+    code: str
+    kind: str
+    event_type: str | None
+    threshold: int
+    tier_code: str | None
+    name_fa: str
+    name_en: str
+    icon: str
+
+
+def award_badges(
+    member_ids: set[int], event_types: set[str], *, tiers: list[Tier], now: datetime
+) -> list[tuple[int, str]]:
+    """Checks the active badges for these members; each badge is awarded once. Returns what was awarded."""
+    if not member_ids:
+        return []
+    rows = db.session.execute(
+        sa.select(
+            Badge.id,
+            Badge.code,
+            Badge.kind,
+            Badge.event_type,
+            Badge.threshold,
+            Badge.tier_code,
+            Badge.name_fa,
+            Badge.name_en,
+            Badge.icon,
+        )
+        .where(Badge.is_active.is_(True))
+        .order_by(Badge.id)
+    ).all()
+    relevant = [_BadgeRule(*row) for row in rows if row.kind != "event_count" or row.event_type in event_types]
+    if not relevant:
+        return []
+    owned = set(
+        db.session.execute(
+            sa.select(MemberBadge.member_id, MemberBadge.badge_id).where(one_of(MemberBadge.member_id, member_ids))
+        ).all()
+    )
+    balances = {
+        row.member_id: row
+        for row in db.session.execute(
+            sa.select(Balance.member_id, Balance.earned, Balance.tier_code, Balance.streak_days).where(
+                one_of(Balance.member_id, member_ids)
+            )
+        )
+    }
+    counted_types = {b.event_type for b in relevant if b.kind == "event_count"}
+    counts: dict[tuple[int, str | None], int] = {}
+    if counted_types:
+        for member_id, event_type, count in db.session.execute(
+            sa.select(
+                StoredEvent.member_id,
+                StoredEvent.type,
+                # A replayed event (the same source again) counts once.
+                sa.func.count(sa.distinct(sa.func.coalesce(StoredEvent.source_id, StoredEvent.id))),
+            )
+            .where(one_of(StoredEvent.member_id, member_ids), StoredEvent.type.in_(counted_types))
+            .group_by(StoredEvent.member_id, StoredEvent.type)
+        ):
+            counts[(member_id, event_type)] = count
+    ranks = {tier.code: index + 1 for index, tier in enumerate(tiers)}
+    awarded: list[tuple[int, _BadgeRule]] = []
+    for member_id in sorted(member_ids):
+        balance = balances.get(member_id)
+        for badge in relevant:
+            if (member_id, badge.id) in owned:
+                continue
+            if badge.kind == "event_count":
+                earned = counts.get((member_id, badge.event_type), 0) >= badge.threshold
+            elif balance is None:
+                earned = False
+            elif badge.kind == "points_reached":
+                earned = balance.earned >= badge.threshold
+            elif badge.kind == "streak":
+                earned = balance.streak_days >= badge.threshold
+            elif badge.kind == "tier_reached":
+                wanted = ranks.get(badge.tier_code or "", 0)
+                earned = wanted > 0 and ranks.get(balance.tier_code or "", 0) >= wanted
+            else:
+                earned = False
+            if earned:
+                awarded.append((member_id, badge))
+    if awarded:
+        insert_rows(
+            "member_badges",
+            ["member_id", "badge_id", "earned_at"],
+            [(m, b.id, time_writer()(now)) for m, b in awarded],
+            suffix="ON CONFLICT DO NOTHING",
+        )
+        for member_id, badge in awarded:
+            emit("badge.earned", member_id=member_id, source=("badge", badge.id), attributes={"badge": badge.code})
+        notify_many(
+            [
+                (m, "points.badge_earned", {"fa": b.name_fa, "en": b.name_en, "icon": b.icon}, POINTS_URL)
+                for m, b in awarded
+            ]
+        )
+    return [(m, b.code) for m, b in awarded]
+
+
+def review_tiers(now: datetime | None = None) -> dict[str, int]:
+    """The nightly pass: up at once, a warning and a grace period before any move down."""
+    now = now or utcnow()
+    tiers = list(db.session.scalars(sa.select(Tier).order_by(Tier.threshold)))
+    grace = timedelta(days=int(current_app.config["TIER_GRACE_DAYS"]))
+    moves = {"up": 0, "warned": 0, "down": 0, "kept": 0}
+    rows = db.session.execute(
+        sa.select(Balance.member_id, Balance.qualifying, Balance.tier_code, Balance.tier_grace_until).where(
+            sa.or_(Balance.tier_code.is_not(None), Balance.qualifying > 0)
+        )
+    ).all()
+    for member_id, qualifying, tier_code, grace_until in rows:
+        target = tier_for(tiers, qualifying)
+        have, want = _rank(tiers, tier_code), _rank(tiers, target.code if target else None)
+        if want > have:
+            change_tier(member_id, tier_code, target, now=now)
+            moves["up"] += 1
+        elif want < have:
+            if grace_until is None:
+                db.session.execute(
+                    sa.update(Balance.__table__)
+                    .where(Balance.member_id == member_id)
+                    .values(tier_grace_until=now + grace)
+                )
+                notify(
+                    member_id,
+                    "points.tier_at_risk",
+                    {"tier": tier_code, "until": (now + grace).isoformat()},
+                    url=POINTS_URL,
+                )
+                moves["warned"] += 1
+            elif grace_until <= now:
+                change_tier(member_id, tier_code, target, now=now)
+                moves["down"] += 1
+        elif grace_until is not None:
+            db.session.execute(
+                sa.update(Balance.__table__).where(Balance.member_id == member_id).values(tier_grace_until=None)
+            )
+            moves["kept"] += 1
+    if moves["up"] or moves["down"]:
+        award_badges({m for m, *_ in rows}, set(), tiers=tiers, now=now)
+    return moves

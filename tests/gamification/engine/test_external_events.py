@@ -1,0 +1,184 @@
+"""External events (the API's service): idempotency keys, purchases, refunds, batches and bad input."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from gamification.engine import ledger
+from gamification.engine.models import Balance, PointEntry, StoredEvent
+from gamification.engine.queries import ledger_page, member_standing
+from gamification.engine.services import record_event, record_events
+from portal.db import InvalidCursor, utcnow
+from portal.errors import DomainError, NotFound, ValidationFailed
+from portal.extensions import db
+from tests.factories import MemberFactory
+from tests.gamification.engine.factories import RuleFactory, TierFactory
+from tests.portal.web import recorded_events
+
+
+@pytest.fixture
+def purchase_rule():
+    return RuleFactory(event_type="purchase.recorded", code="purchase", points=1, amount_unit=10_000, community=False)
+
+
+def _count(model) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def test_an_external_event_returns_its_awards_points_and_tier():
+    member = MemberFactory()
+    RuleFactory(event_type="survey.answered", code="survey", points=15)
+    TierFactory(code="silver", threshold=10)
+    result = record_event(member_id=member.id, event_type="survey.answered", attributes={"reference": "s-1"})
+    assert result.created
+    assert result.awarded == [("survey", 15)]
+    assert (result.points, result.tier) == (15, "silver")
+
+
+def test_the_same_idempotency_key_pays_once_and_returns_the_first_result():
+    member = MemberFactory()
+    RuleFactory(event_type="survey.answered", code="survey", points=15)
+    first = record_event(member_id=member.id, event_type="survey.answered", idempotency_key="k-1")
+    again = record_event(member_id=member.id, event_type="survey.answered", idempotency_key="k-1")
+    assert not again.created
+    assert again.event_id == first.event_id
+    assert again.awarded == [("survey", 15)]
+    assert again.points == 15
+    assert _count(StoredEvent) == 1
+
+
+def test_purchase_points_stay_pending_through_the_return_window(purchase_rule):
+    member = MemberFactory()
+    result = record_event(
+        member_id=member.id, event_type="purchase.recorded", amount=255_000, attributes={"reference": "order-1"}
+    )
+    assert result.awarded == [("purchase", 25)]
+    assert result.points == 0
+    standing = member_standing(member.id)
+    assert (standing.points, standing.pending_points, standing.qualifying_points) == (0, 25, 0)
+    assert ledger.release_pending(utcnow() + timedelta(days=1)) == 0
+    assert ledger.release_pending(utcnow() + timedelta(days=15)) == 1
+    standing = member_standing(member.id)
+    assert (standing.points, standing.pending_points, standing.qualifying_points) == (25, 0, 25)
+    assert ledger.verify_balances() == []
+
+
+def test_a_refund_reverses_purchase_points_while_pending(purchase_rule):
+    member = MemberFactory()
+    record_event(member_id=member.id, event_type="purchase.recorded", amount=100_000, attributes={"reference": "o-9"})
+    refund = record_event(member_id=member.id, event_type="purchase.refunded", attributes={"reference": "o-9"})
+    assert refund.awarded == [("purchase", -10)]
+    standing = member_standing(member.id)
+    assert (standing.points, standing.pending_points) == (0, 0)
+    assert ledger.release_pending(utcnow() + timedelta(days=30)) == 0
+    assert ledger.verify_balances() == []
+
+
+def test_a_refund_reverses_purchase_points_after_release(purchase_rule):
+    member = MemberFactory()
+    record_event(member_id=member.id, event_type="purchase.recorded", amount=100_000, attributes={"reference": "o-9"})
+    ledger.release_pending(utcnow() + timedelta(days=30))
+    record_event(member_id=member.id, event_type="purchase.refunded", attributes={"reference": "o-9"})
+    standing = member_standing(member.id)
+    assert (standing.points, standing.qualifying_points) == (0, 0)
+    assert ledger.verify_balances() == []
+
+
+def test_the_batch_processes_every_good_item_and_reports_each_bad_one():
+    members = [MemberFactory() for _ in range(3)]
+    RuleFactory(event_type="post.created", code="post", points=5)
+    RuleFactory(event_type="like.received", code="like", points=1)
+    items = [
+        {"member_id": members[0].id, "event_type": "post.created", "attributes": {"reference": "p1"}},
+        {"member_id": members[1].id, "event_type": "like.received", "attributes": {"reference": "l1"}},
+        {"member_id": 999_999, "event_type": "post.created"},
+        {"member_id": members[2].id, "event_type": "no.such"},
+        {"member_id": members[2].id, "event_type": "post.created", "amount": -5},
+        {"member_id": members[0].id, "event_type": "post.created", "attributes": {"reference": "p2"}},
+        {"member_id": members[0].id, "event_type": "post.created", "attributes": {"reference": "p1"}},
+    ]
+    results = record_events(items)
+    assert [r.awarded if not isinstance(r, DomainError) else type(r).__name__ for r in results] == [
+        [("post", 5)],
+        [("like", 1)],
+        "NotFound",
+        "ValidationFailed",
+        "ValidationFailed",
+        [("post", 5)],
+        [],
+    ]
+    assert results[5].points == 10
+    assert db.session.get(Balance, members[0].id).spendable == 10
+    assert ledger.verify_balances() == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"member_id": "1"}, "member_id"),
+        ({"member_id": True}, "member_id"),
+        ({"event_type": "nope.nope"}, "event_type"),
+        ({"amount": -1}, "amount"),
+        ({"amount": 10**16}, "amount"),
+        ({"amount": 1.5}, "amount"),
+        ({"idempotency_key": ""}, "idempotency_key"),
+        ({"idempotency_key": "x" * 151}, "idempotency_key"),
+        ({"occurred_at": datetime(2026, 1, 1)}, "occurred_at"),
+        ({"occurred_at": datetime.now(UTC) + timedelta(days=3)}, "occurred_at"),
+        ({"attributes": ["a"]}, "attributes"),
+        ({"attributes": {"nested": {"a": 1}}}, "attributes.nested"),
+        ({"attributes": {"actor_id": "7"}}, "attributes.actor_id"),
+        ({"event_type": "purchase.refunded"}, "attributes.reference"),
+        ({"event_type": "purchase.recorded", "amount": None}, "amount"),
+    ],
+)
+def test_bad_input_is_refused_with_the_field_named_and_nothing_written(changes, field):
+    member = MemberFactory()
+    RuleFactory(event_type="post.created", points=5)
+    item = {"member_id": member.id, "event_type": "post.created", "amount": 10, **changes}
+    with pytest.raises(ValidationFailed) as caught:
+        record_event(**item)
+    assert field in caught.value.fields
+    assert _count(StoredEvent) == 0
+    assert _count(PointEntry) == 0
+
+
+def test_an_unknown_member_is_not_found_and_nothing_is_written():
+    with pytest.raises(NotFound) as caught:
+        record_event(member_id=424242, event_type="post.created")
+    assert "member_id" in caught.value.fields
+    assert _count(StoredEvent) == 0
+
+
+def test_a_batch_over_the_limit_is_refused():
+    with pytest.raises(ValidationFailed):
+        record_events([{}] * 1001)
+
+
+def test_external_events_enter_the_bus_once_for_other_subscribers():
+    member = MemberFactory()
+    RuleFactory(event_type="survey.answered", points=15)
+    with recorded_events("survey.answered") as seen:
+        record_event(member_id=member.id, event_type="survey.answered", idempotency_key="k")
+        record_event(member_id=member.id, event_type="survey.answered", idempotency_key="k")
+    assert len(seen) == 1
+    assert db.session.get(Balance, member.id).spendable == 15
+
+
+def test_the_ledger_page_is_newest_first_with_a_cursor():
+    member = MemberFactory()
+    RuleFactory(event_type="survey.answered", code="survey", points=1)
+    for n in range(5):
+        record_event(member_id=member.id, event_type="survey.answered", attributes={"reference": f"s{n}"})
+    first, cursor = ledger_page(member.id, limit=3)
+    assert [line.balance_after for line in first] == [5, 4, 3]
+    assert first[0].event_type == "survey.answered"
+    assert first[0].source == ("survey", "s4")
+    second, end = ledger_page(member.id, limit=3, cursor=cursor)
+    assert [line.balance_after for line in second] == [2, 1]
+    assert end is None
+    with pytest.raises(InvalidCursor):
+        ledger_page(member.id, cursor="not-a-cursor")
