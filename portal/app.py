@@ -16,6 +16,12 @@ from portal.accounts import views as accounts_views
 from portal.accounts.cli import user as user_cli
 from portal.accounts.queries import count_members
 from portal.admin import views as admin_views
+from portal.api import api as api_endpoints  # noqa: F401 - declares the /api/v1 endpoints on the toolkit's blueprint
+from portal.api import toolkit as api_toolkit
+from portal.api import views as api_views
+from portal.api import webhooks as api_webhooks
+from portal.api.cli import api_key as api_key_cli
+from portal.api.cli import webhooks_cli
 from portal.config import ROOT, Config, load_config
 from portal.events import bus
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio  # noqa: F401
@@ -24,7 +30,7 @@ from portal.notifications import sockets as notification_sockets
 from portal.notifications import subscribers as notification_subscribers
 from portal.notifications import views as notification_views
 
-BLUEPRINTS = [home_views.bp, accounts_views.bp, notification_views.bp, admin_views.bp]
+BLUEPRINTS = [home_views.bp, accounts_views.bp, notification_views.bp, admin_views.bp, api_toolkit.bp, api_views.bp]
 
 # Seeders of the demo club, in order; each is idempotent.
 DEMO_SEEDERS = [accounts_demo.seed_accounts]
@@ -91,11 +97,14 @@ def _wire_events() -> None:
     bus.clear()
     for pattern, handler in notification_subscribers.SUBSCRIPTIONS.items():
         bus.subscribe(pattern, handler)
+    bus.subscribe("*", api_webhooks.on_event)
 
 
 def _register_cli(app: Flask) -> None:
     portal_cli = click.Group("portal", help="Bashgah administration commands.")
     portal_cli.add_command(user_cli)
+    portal_cli.add_command(api_key_cli)
+    portal_cli.add_command(webhooks_cli)
 
     @portal_cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Only seed when the database has no members yet.")

@@ -65,6 +65,12 @@ class Config:
     RESET_TOKEN_MAX_AGE = 2 * 3600
     REMEMBER_DAYS = 30
     PROFILE_FIELDS_FOR_COMPLETION = ["avatar", "bio", "city", "job_title", "organisation", "phone"]
+    API_RATE_LIMIT = "600 per minute"  # per API key (or session member), shared by every endpoint
+    API_MAX_BODY_BYTES = 2 * 1024 * 1024
+    WEBHOOK_TIMEOUT = 5  # seconds per delivery try
+    WEBHOOK_MAX_ATTEMPTS = 8  # tries before a delivery is marked failed
+    WEBHOOK_RETRY_BASE_SECONDS = 30  # back-off: 30 s, 1 min, 2 min, 4 min, ...
+    WEBHOOK_CACHE_SECONDS = 10  # how long a process trusts its cached list of subscribed events
 
 
 class TestConfig(Config):
