@@ -81,6 +81,8 @@ class TestConfig(Config):
     JOBS_BACKEND = "eager"
     MAIL_BACKEND = "file"
     SMS_BACKEND = "file"
+    # One process: local changes keep the webhook cache exact, so it never needs to expire mid-test.
+    WEBHOOK_CACHE_SECONDS = 24 * 3600
 
 
 class ProductionConfig(Config):
