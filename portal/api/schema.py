@@ -58,7 +58,7 @@ class Type:
         if value is None:
             if self.nullable:
                 return None
-            raise Invalid("required" if not self.nullable else "wrong_type", "must not be null")
+            raise Invalid("required", "must not be null")
         return self._validate(value)
 
     def _validate(self, value: Any) -> Any:

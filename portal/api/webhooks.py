@@ -25,6 +25,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
 
 from portal import jobs
 from portal.api.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookSubscription, matches
@@ -74,13 +76,37 @@ def invalidate_subscriptions() -> None:
     pattern_cache.invalidate()
 
 
+BATCH_KEY = "portal.api.webhook_events"
+
+
 def on_event(event: Event) -> None:
-    """Subscriber of every event: queues the fan-out after commit when a subscription may want it."""
+    """Subscriber of every event: queues the fan-out after commit when a subscription may want it.
+
+    One fan-out per transaction carries all of its events, so a batch of a thousand events
+    is one job, not a thousand.
+    """
     if event.type.startswith("webhook.") or event.type == "audit.logged":
         return  # never webhook the webhooks' own bookkeeping or the audit trail
     ttl = current_app.config.get("WEBHOOK_CACHE_SECONDS", 10)
-    if pattern_cache.may_want(event.type, ttl):
-        after_commit(fan_out, event.to_dict())
+    if not pattern_cache.may_want(event.type, ttl):
+        return
+    session = db.session()
+    batch = session.info.get(BATCH_KEY)
+    if batch is None:
+        batch = session.info[BATCH_KEY] = []
+        after_commit(fan_out, batch, session=session)
+    batch.append(event.to_dict())
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _batch_sent(session: Session) -> None:
+    session.info.pop(BATCH_KEY, None)
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _batch_dropped(session: Session, previous_transaction: Any) -> None:
+    if not session.in_transaction():
+        session.info.pop(BATCH_KEY, None)
 
 
 def payload(event: Event) -> dict[str, Any]:
@@ -92,29 +118,34 @@ def payload(event: Event) -> dict[str, Any]:
 
 
 @jobs.job
-def fan_out(event_data: dict[str, Any]) -> None:
-    """Stores a delivery for each active subscription that wants the event, then sends them."""
-    event = Event.from_dict(event_data)
+def fan_out(events_data: list[dict[str, Any]]) -> None:
+    """Stores a delivery for each event and each active subscription that wants it, then sends them."""
     subscriptions = list(
         db.session.scalars(sa.select(WebhookSubscription).where(WebhookSubscription.deleted_at.is_(None)))
     )
     pattern_cache.store({pattern for sub in subscriptions for pattern in sub.events or []})
-    wanted = [sub for sub in subscriptions if sub.wants(event.type)]
-    if not wanted:
-        return
-    body = json.dumps(payload(event), ensure_ascii=False, separators=(",", ":"), default=str)
     now = utcnow()
-    deliveries = [
-        WebhookDelivery(
-            uid=uuid.uuid4().hex,
-            subscription_id=sub.id,
-            event_id=event.id,
-            event_type=event.type,
-            body=body,
-            next_attempt_at=now,
+    deliveries: list[WebhookDelivery] = []
+    for event_data in events_data:
+        event = Event.from_dict(event_data)
+        wanted = [sub for sub in subscriptions if sub.wants(event.type)]
+        if not wanted:
+            continue
+        body = json.dumps(payload(event), ensure_ascii=False, separators=(",", ":"), default=str)
+        deliveries.extend(
+            WebhookDelivery(
+                uid=uuid.uuid4().hex,
+                subscription_id=sub.id,
+                event_id=event.id,
+                event_type=event.type,
+                body=body,
+                next_attempt_at=now,
+            )
+            for sub in wanted
         )
-        for sub in wanted
-    ]
+    if not deliveries:
+        db.session.rollback()
+        return
     db.session.add_all(deliveries)
     db.session.flush()
     ids = [delivery.id for delivery in deliveries]

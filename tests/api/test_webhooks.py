@@ -242,3 +242,21 @@ def test_the_payload_is_stored_byte_for_byte(receiver):
     [delivery] = _deliveries()
     assert receiver.received[0].body == delivery.body.encode()
     assert json.loads(delivery.body)["data"]["note"] == "امتیاز"
+
+
+def test_many_events_in_one_transaction_are_fanned_out_once(receiver):
+    from tests.helpers import count_queries
+
+    _subscribe(receiver.url, events=("points.*",))
+    for n in range(20):
+        emit("points.awarded", member_id=n)
+    emit("member.registered", member_id=99)
+    with count_queries() as counter:
+        db.session.commit()
+    lookups = [s for s in counter.statements if "webhook_subscriptions.deleted_at IS NULL" in s]
+    assert len(lookups) == 1
+    assert len(_deliveries()) == 20
+    assert sorted(r.json()["data"]["member_id"] for r in receiver.received) == list(range(20))
+    emit("points.awarded", member_id=100)
+    db.session.commit()
+    assert len(_deliveries()) == 21
