@@ -18,6 +18,21 @@ An endpoint in a few lines::
         db.session.commit()
         return api.created_or_existing({...}, created=result.created)
 
+A batch, with per-item answers (one bad item does not refuse the others)::
+
+    BATCH = api.Object("EventBatch", {"events": api.Array(items=EVENT, min_items=1, max_items=1000)},
+                       required=("events",))
+
+    RESULTS = api.Object("EventBatchResult", {"results": api.Array(items=api.batch_item_schema(RESULT))})
+
+    @api.endpoint("POST", "/events/batch", scopes=("events:write",), body=BATCH, responses={200: RESULTS},
+                  summary="Record up to 1,000 events")
+    def record_events(data):
+        ids = api.resolve_member_ids(item["member"] for item in data["events"])
+        outcomes = services.record_events([...])   # RecordedEvent | DomainError per item
+        db.session.commit()
+        return {"results": [api.batch_result(i, o, serialize) for i, o in enumerate(outcomes)]}
+
 The decorator authenticates (``Authorization: Bearer <key>`` with the scopes, or a
 logged-in session where ``session=True``), rate-limits per key, parses and validates the
 JSON body (``data``), and declares the operation in the OpenAPI document. Errors are
@@ -354,6 +369,29 @@ def page_params(default: int = 20) -> tuple[int, str | None]:
     if cursor is not None and (len(cursor) > 500 or not cursor.isascii()):
         raise BadRequest(_l("The cursor is not valid."), fields={"cursor": "invalid"})
     return limit, cursor
+
+
+def query_choice(name: str, choices: Sequence[str], default: str) -> str:
+    """A query parameter that must be one of ``choices`` (e.g. ``?period=all|month|week``); 400 otherwise."""
+    value = request.args.get(name, default)
+    if value not in choices:
+        raise BadRequest(
+            _l("%(name)s must be one of: %(choices)s.", name=name, choices=", ".join(choices)), fields={name: "invalid"}
+        )
+    return value
+
+
+def query_int(name: str, *, default: int | None, minimum: int = 1, maximum: int = MAX_DB_ID) -> int | None:
+    """An integer query parameter within bounds (e.g. ``?category_id=``); 400 otherwise."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isascii() or not raw.isdigit() or not minimum <= int(raw) <= maximum:
+        raise BadRequest(
+            _l("%(name)s must be a whole number from %(min)s to %(max)s.", name=name, min=minimum, max=maximum),
+            fields={name: "invalid"},
+        )
+    return int(raw)
 
 
 def page_response(fetch: Callable[[], KeysetPage[Any]], serialize: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:

@@ -115,3 +115,26 @@ def test_a_session_write_needs_the_csrf_token(app):
     with app.test_request_context("/api/v1/x", method="GET"):
         login_user(member)
         assert api.authenticate((), session=True, public=False).member.id == member.id
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("", ("all", None)), ("?period=week&category_id=3", ("week", 3))],
+)
+def test_query_helpers_read_choices_and_bounded_integers(app, query, expected):
+    with app.test_request_context(f"/api/v1/leaderboard{query}"):
+        assert (
+            api.query_choice("period", ("all", "month", "week"), "all"),
+            api.query_int("category_id", default=None),
+        ) == (expected)
+
+
+@pytest.mark.parametrize("query", ["?period=year", "?category_id=0", "?category_id=x", "?category_id=99999999999"])
+def test_query_helpers_answer_400_naming_the_parameter(app, query):
+    def read() -> None:
+        api.query_choice("period", ("all", "month", "week"), "all")
+        api.query_int("category_id", default=None)
+
+    with app.test_request_context(f"/api/v1/leaderboard{query}"), pytest.raises(api.BadRequest) as caught:
+        read()
+    assert set(caught.value.fields) <= {"period", "category_id"}
