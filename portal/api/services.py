@@ -223,6 +223,9 @@ def redeliver(*, actor: Member, delivery: WebhookDelivery) -> None:
     """Queues one more try of a delivery now, whatever its state (the admin's "redeliver" button)."""
     if not policies.can_manage_webhooks(actor):
         raise NotAllowed()
+    subscription = db.session.get(WebhookSubscription, delivery.subscription_id)
+    if subscription is None or not subscription.is_active:
+        raise Conflict(_l("This webhook has been removed; its deliveries cannot be sent again."))
     before = {"status": delivery.status, "attempts": delivery.attempts}
     delivery.status = DeliveryStatus.PENDING
     delivery.next_attempt_at = utcnow()

@@ -113,7 +113,12 @@ def redeliver(delivery_id: int) -> Any:
     delivery = db.session.get(WebhookDelivery, delivery_id)
     if delivery is None:
         abort(404)
-    services.redeliver(actor=current_user, delivery=delivery)
-    db.session.commit()
-    flash(_("The delivery has been queued again."), "success")
+    try:
+        services.redeliver(actor=current_user, delivery=delivery)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+    else:
+        db.session.commit()
+        flash(_("The delivery has been queued again."), "success")
     return redirect(request.referrer or url_for("api_admin.deliveries"), code=303)

@@ -151,3 +151,22 @@ def test_the_pages_are_in_persian_by_default(app, admin):
     html = client.get("/admin/integration/keys").get_data(as_text=True)
     assert 'lang="fa"' in html
     assert "کلید API تازه" in html
+
+
+def test_a_removed_webhooks_delivery_cannot_be_sent_again(admin_web, receiver):
+    subscription = services.create_webhook(actor=None, url=receiver.url, events=["*"]).subscription
+    db.session.commit()
+    emit("points.awarded", member_id=1)
+    db.session.commit()
+    services.delete_webhook(actor=None, subscription=subscription)
+    db.session.commit()
+    delivery = db.session.scalars(sa.select(WebhookDelivery)).one()
+    response = admin_web.post(
+        f"/admin/integration/webhooks/deliveries/{delivery.id}/redeliver",
+        data={"csrf_token": csrf_token(admin_web)},
+        headers={"Referer": "http://localhost/admin/integration/webhooks/deliveries"},
+    )
+    assert response.status_code == 303
+    assert len(receiver.received) == 1
+    page = admin_web.get("/admin/integration/webhooks/deliveries").get_data(as_text=True)
+    assert "This webhook has been removed" in page
