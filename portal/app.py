@@ -27,6 +27,12 @@ from portal.accounts import views as accounts_views
 from portal.accounts.cli import user as user_cli
 from portal.accounts.queries import count_members
 from portal.admin import views as admin_views
+from portal.api import api as api_endpoints  # noqa: F401 - declares the /api/v1 endpoints on the toolkit's blueprint
+from portal.api import toolkit as api_toolkit
+from portal.api import views as api_views
+from portal.api import webhooks as api_webhooks
+from portal.api.cli import api_key as api_key_cli
+from portal.api.cli import webhooks_cli
 from portal.config import ROOT, Config, load_config
 from portal.events import bus
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio  # noqa: F401
@@ -44,6 +50,8 @@ BLUEPRINTS = [
     forums_views.bp,
     search_views.bp,
     engine_views.bp,
+    api_toolkit.bp,
+    api_views.bp,
 ]
 
 # Seeders of the demo club, in order; each is idempotent.
@@ -122,6 +130,7 @@ def _wire_events() -> None:
     for pattern, handler in forums_live.EFFECTS.items():
         bus.add_effect(pattern, handler)
     bus.subscribe("*", engine_services.on_event)  # the points engine pays for every domain event
+    bus.subscribe("*", api_webhooks.on_event)
 
 
 def _register_cli(app: Flask) -> None:
@@ -131,6 +140,8 @@ def _register_cli(app: Flask) -> None:
     portal_cli.add_command(forums_cli.forums_cli)
     portal_cli.add_command(search.search_cli)
     portal_cli.add_command(engine_cli.points)
+    portal_cli.add_command(api_key_cli)
+    portal_cli.add_command(webhooks_cli)
 
     @portal_cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Only seed when the database has no members yet.")

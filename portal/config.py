@@ -83,6 +83,12 @@ class Config:
     REFERRAL_ACTIVATION = ["verified", "first_post"]
     REFERRAL_SAME_IP_HOURS = 24
     PROFILE_COMPLETION_LEVEL = 100
+    API_RATE_LIMIT = "600 per minute"  # per API key (or session member), shared by every endpoint
+    API_MAX_BODY_BYTES = 2 * 1024 * 1024
+    WEBHOOK_TIMEOUT = 5  # seconds per delivery try
+    WEBHOOK_MAX_ATTEMPTS = 8  # tries before a delivery is marked failed
+    WEBHOOK_RETRY_BASE_SECONDS = 30  # back-off: 30 s, 1 min, 2 min, 4 min, ...
+    WEBHOOK_CACHE_SECONDS = 10  # how long a process trusts its cached list of subscribed events
 
 
 class TestConfig(Config):
@@ -94,6 +100,8 @@ class TestConfig(Config):
     RUN_SCHEDULER = False
     MAIL_BACKEND = "file"
     SMS_BACKEND = "file"
+    # One process: local changes keep the webhook cache exact, so it never needs to expire mid-test.
+    WEBHOOK_CACHE_SECONDS = 24 * 3600
 
 
 class ProductionConfig(Config):
