@@ -20,11 +20,20 @@ from portal.config import ROOT, Config, load_config
 from portal.events import bus
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio  # noqa: F401
 from portal.home import views as home_views
+from portal.moderation import notices as moderation_notices
+from portal.moderation import registry as moderation_registry
+from portal.moderation import subscribers as moderation_subscribers
+from portal.moderation import views as moderation_views
+from portal.moderation.cli import moderation as moderation_cli
+from portal.notifications import kinds as notification_kinds
 from portal.notifications import sockets as notification_sockets
 from portal.notifications import subscribers as notification_subscribers
 from portal.notifications import views as notification_views
 
-BLUEPRINTS = [home_views.bp, accounts_views.bp, notification_views.bp, admin_views.bp]
+BLUEPRINTS = [home_views.bp, accounts_views.bp, notification_views.bp, admin_views.bp, moderation_views.bp]
+
+# Moderatable content: one adapter per kind, from each content package's moderation.py.
+MODERATION_ADAPTERS: list[Any] = []
 
 # Seeders of the demo club, in order; each is idempotent.
 DEMO_SEEDERS = [accounts_demo.seed_accounts]
@@ -74,6 +83,7 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     _wire_events()
+    _register_moderation()
     notification_sockets.register()
     _register_cli(app)
     return app
@@ -91,11 +101,23 @@ def _wire_events() -> None:
     bus.clear()
     for pattern, handler in notification_subscribers.SUBSCRIPTIONS.items():
         bus.subscribe(pattern, handler)
+    for pattern, handler in moderation_subscribers.SUBSCRIPTIONS.items():
+        bus.subscribe(pattern, handler)
+
+
+def _register_moderation() -> None:
+    """Content kinds moderation can act on, and how its notifications read."""
+    moderation_registry.clear()
+    for adapter in MODERATION_ADAPTERS:
+        moderation_registry.register(adapter)
+    for kind, render in moderation_notices.KINDS.items():
+        notification_kinds.register_kind(kind, render)
 
 
 def _register_cli(app: Flask) -> None:
     portal_cli = click.Group("portal", help="Bashgah administration commands.")
     portal_cli.add_command(user_cli)
+    portal_cli.add_command(moderation_cli)
 
     @portal_cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Only seed when the database has no members yet.")

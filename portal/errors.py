@@ -55,6 +55,20 @@ class ValidationFailed(DomainError):
     code = "validation_failed"
 
 
+class RateLimited(DomainError):
+    """An allowance is used up; ``retry_at`` says when the member can act again (``Retry-After``)."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: Any = None, *, retry_at: Any = None, fields: dict[str, Any] | None = None) -> None:
+        super().__init__(message, fields=fields)
+        self.retry_at = retry_at
+
+    def default_message(self) -> Any:
+        return _l("You have done that too many times. Please wait a little and try again.")
+
+
 ERROR_TITLES = {
     400: _l("Bad request"),
     401: _l("Please log in"),
@@ -106,7 +120,7 @@ def init_app(app: Flask) -> None:
     def domain_error(exc: DomainError) -> Any:
         if wants_json():
             return jsonify(error_body(exc.code, exc.message, exc.fields)), exc.status
-        if request.method == "POST" and exc.status in {400, 409, 422}:
+        if request.method == "POST" and exc.status in {400, 409, 422, 429}:
             # A refused form action: say why and go back to where the person was.
             flash(str(exc.message), "danger")
             return redirect(request.referrer or request.path, code=303)
