@@ -20,11 +20,13 @@ from portal.config import ROOT, Config, load_config
 from portal.events import bus
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio  # noqa: F401
 from portal.home import views as home_views
+from portal.moderation import demo as moderation_demo
 from portal.moderation import notices as moderation_notices
 from portal.moderation import registry as moderation_registry
 from portal.moderation import subscribers as moderation_subscribers
 from portal.moderation import views as moderation_views
 from portal.moderation.cli import moderation as moderation_cli
+from portal.moderation.members import member_adapter
 from portal.notifications import kinds as notification_kinds
 from portal.notifications import sockets as notification_sockets
 from portal.notifications import subscribers as notification_subscribers
@@ -33,10 +35,10 @@ from portal.notifications import views as notification_views
 BLUEPRINTS = [home_views.bp, accounts_views.bp, notification_views.bp, admin_views.bp, moderation_views.bp]
 
 # Moderatable content: one adapter per kind, from each content package's moderation.py.
-MODERATION_ADAPTERS: list[Any] = []
+MODERATION_ADAPTERS: list[Any] = [member_adapter]
 
 # Seeders of the demo club, in order; each is idempotent.
-DEMO_SEEDERS = [accounts_demo.seed_accounts]
+DEMO_SEEDERS = [accounts_demo.seed_accounts, moderation_demo.seed_moderation]
 
 
 def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Flask:

@@ -11,6 +11,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from portal.db import utcnow
+
 log = logging.getLogger(__name__)
 
 
@@ -119,7 +121,11 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError) -> Any:
         if wants_json():
-            return jsonify(error_body(exc.code, exc.message, exc.fields)), exc.status
+            response = app.make_response((jsonify(error_body(exc.code, exc.message, exc.fields)), exc.status))
+            retry_at = getattr(exc, "retry_at", None)
+            if retry_at is not None:
+                response.headers["Retry-After"] = str(max(1, int((retry_at - utcnow()).total_seconds())))
+            return response
         if request.method == "POST" and exc.status in {400, 409, 422, 429}:
             # A refused form action: say why and go back to where the person was.
             flash(str(exc.message), "danger")

@@ -230,6 +230,18 @@ def set_login_block(member: Member, *, until: Any, reason: str | None) -> None:
     member.ban_reason = reason if until is not None else None
 
 
+def set_account_disabled(member: Member, *, disabled: bool) -> None:
+    """Disables (or enables again) an account; moderation's rejection of a held sign-up calls this."""
+    if member.is_disabled == disabled:
+        return
+    member.is_disabled = disabled
+    emit(
+        "member.removed" if disabled else "member.restored",
+        member_id=member.id,
+        source=("member", member.id),
+    )
+
+
 def set_warning_pending(member: Member, pending: bool) -> None:
     """Marks that the member must read and acknowledge a warning before going on."""
     member.warning_pending = pending

@@ -49,6 +49,15 @@ WARNING_EXEMPT = {
 }
 
 
+@bp.context_processor
+def labels() -> dict[str, Any]:
+    return {
+        "queue_reason_labels": queue.REASON_LABELS,
+        "flag_reason_labels": flags.REASON_LABELS,
+        "sanction_labels": sanctions.KIND_LABELS,
+    }
+
+
 @bp.before_app_request
 def member_gates() -> Any:
     """Counts the day's visit (once per session and day) and sends a warned member to read the warning."""

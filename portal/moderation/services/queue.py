@@ -18,6 +18,15 @@ from portal.moderation.models import Flag, QueueItem, QueueState
 from portal.moderation.notices import ACTION_NAMES, request_notification
 from portal.moderation.services import audit, trust
 
+# Why an item is in the queue; packages may use their own reasons, shown as they are.
+REASON_LABELS = {
+    "flagged": _l("Flagged by members"),
+    "held_new": _l("A new member's post"),
+    "held_links": _l("Too many links"),
+    "held_words": _l("Filtered words"),
+    "signup": _l("Sign-up to confirm"),
+    "held": _l("Held for review"),
+}
 ACTIONS = ("approve", "hide", "restore", "edit", "delete", "lock", "pin", "move", "merge")
 RESULT_STATES = {
     "approve": QueueState.APPROVED,
@@ -210,6 +219,13 @@ def resolve_item(
         before=before,
         after=after,
         reason=reason,
+    )
+    # Packages that asked for the hold (the engine's held referral sign-ups) learn the decision here.
+    events.emit(
+        "moderation.resolved",
+        member_id=item.author_id,
+        source=(item.kind, item.object_id),
+        attributes={"action": action, "reason": item.reason, "actor_id": actor.id, "note": reason},
     )
     _resolve_flags(item, action, title)
     if item.author_id and action not in ("approve", "restore"):

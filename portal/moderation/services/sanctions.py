@@ -17,6 +17,12 @@ from portal.moderation.models import ModeratorNote, Sanction, SanctionKind
 from portal.moderation.notices import request_notification
 from portal.moderation.services import audit
 
+KIND_LABELS = {
+    SanctionKind.WARNING: _l("Warning"),
+    SanctionKind.SUSPENSION: _l("Suspension from posting"),
+    SanctionKind.SILENCE: _l("Silence in one category"),
+    SanctionKind.BAN: _l("Ban (no login)"),
+}
 MAX_DAYS = 36500  # "permanent" is a hundred years
 
 
