@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from flask_babel import force_locale
 from markupsafe import Markup
 
 from portal.db import db
@@ -185,6 +186,13 @@ class Content:
 
     def row(self, item: Item) -> Any:
         return db.session.execute(sa.select(ITEMS).where(ITEMS.c.id == item.id)).first()
+
+
+@pytest.fixture(autouse=True)
+def english_outside_requests(db_session: Any) -> Iterator[None]:
+    """Services called directly (no request) speak the club's default language; these tests read English."""
+    with force_locale("en"):
+        yield
 
 
 @pytest.fixture

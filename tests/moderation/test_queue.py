@@ -322,3 +322,13 @@ def test_the_navbar_badge_loads_the_count_for_staff_only(web, content):
     sign_in(member_web, MemberFactory())
     assert "/moderation/queue/count" not in member_web.get("/").get_data(as_text=True)
     assert member_web.get("/moderation/queue/count").status_code == 403
+
+
+def test_the_queue_speaks_persian(web, content):
+    _flagged(content)
+    moderator = ModeratorFactory(language="fa")
+    sign_in(web, moderator)
+    html = web.get("/moderation/").get_data(as_text=True)
+    assert "صف بررسی" in html
+    assert "گزارش‌شده توسط اعضا" in html
+    assert 'dir="rtl"' in html
