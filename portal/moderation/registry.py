@@ -9,6 +9,7 @@ actions only where they exist:
 * ``edit(obj, *, actor, new_text, reason)`` — replace the text (the reason is shown to the author);
 * ``replace_text(obj, new_text)`` — the word filter's replacement, without a moderator;
 * ``text(obj) -> str`` — the editable source text (pre-fills the edit form);
+* ``context_html(obj) -> Markup`` — where the item sits (its topic, the post it answers), shown in the queue;
 * ``by_author(member_id, limit) -> list[obj]`` — the member's latest items, for the dossier;
 * ``lock(obj, *, actor, reason)``, ``pin(obj, *, actor, reason)``,
   ``move(obj, *, actor, target_id, reason)``, ``merge(obj, *, actor, target_id, reason)`` — topics.
@@ -41,7 +42,7 @@ REQUIRED = (
     "hold",
     "delete",
 )
-OPTIONAL_METHODS = ("edit", "replace_text", "text", "by_author", "lock", "pin", "move", "merge")
+OPTIONAL_METHODS = ("edit", "replace_text", "text", "context_html", "by_author", "lock", "pin", "move", "merge")
 TOPIC_ACTIONS = ("lock", "pin", "move", "merge")
 
 

@@ -61,14 +61,15 @@ def labels() -> dict[str, Any]:
 @bp.before_app_request
 def member_gates() -> Any:
     """Counts the day's visit (once per session and day) and sends a warned member to read the warning."""
-    if not current_user.is_authenticated:
+    if request.endpoint == "static" or not current_user.is_authenticated:
         return None
     today = utcnow().date().isoformat()
     if session.get("visit_day") != today:
         trust.record_visit(current_user.id)
         db.session.commit()
         session["visit_day"] = today
-    if current_user.warning_pending and request.method == "GET" and request.endpoint not in WARNING_EXEMPT:
+    page_view = request.method == "GET" and "HX-Request" not in request.headers and not request.path.startswith("/api/")
+    if current_user.warning_pending and page_view and request.endpoint not in WARNING_EXEMPT:
         warning = sanctions.pending_warning(current_user.id)
         if warning is not None:
             return redirect(url_for("moderation.warning", sanction_id=warning.id))

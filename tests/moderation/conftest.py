@@ -123,6 +123,9 @@ class TopicAdapter(ItemAdapter):
     kind = "topic"
     label = "Topic"
 
+    def context_html(self, obj: Item) -> Markup:
+        return Markup("in category <b>{}</b>").format(obj.parent_id or "General")
+
     def lock(self, obj: Item, *, actor: Any, reason: str) -> None:
         self._set(obj, locked=True)
 

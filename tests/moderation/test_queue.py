@@ -61,6 +61,15 @@ def test_queue_lists_pending_items_oldest_first_with_content_flags_and_author_hi
     assert "js/moderation.js" in html
 
 
+def test_queue_shows_the_context_an_adapter_offers(moderator_web, content):
+    _flagged(content, kind="topic", title="A topic")
+    _flagged(content, title="A post")
+    db.session.commit()
+    html = moderator_web.get("/moderation/").get_data(as_text=True)
+    assert html.count('class="small text-muted mb-1 queue-context"') == 1
+    assert "in category <b>General</b>" in html
+
+
 def test_queue_filters_by_type_and_reason(moderator_web, content):
     _flagged(content, title="A flagged post")
     held = content.create(author=MemberFactory(), title="A held topic", kind="topic")

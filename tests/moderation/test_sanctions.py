@@ -150,3 +150,14 @@ def test_the_dossier_form_issues_a_sanction(web):
     sanction = db.session.scalar(sa.select(Sanction))
     assert (sanction.kind, sanction.reason) == ("suspension", "Spam")
     assert timedelta(days=1, hours=23) < sanction.ends_at - utcnow() <= timedelta(days=2)
+
+
+def test_htmx_fragments_are_not_redirected_to_the_warning(web):
+    member = MemberFactory()
+    _issue(member, "warning")
+    sign_in(web, member)
+    assert web.get("/notifications/bell", headers={"HX-Request": "true"}).status_code == 200
+    static = web.get("/static/css/app.css")
+    static.close()
+    assert static.status_code == 200
+    assert web.get("/notifications/").status_code == 302
