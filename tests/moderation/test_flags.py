@@ -156,3 +156,20 @@ def test_flag_endpoint_needs_a_login_and_a_known_item(web, content):
         web.post("/moderation/flag/post/987654", data={"csrf_token": csrf_token(web), "reason": "spam"}).status_code
         == 404
     )
+
+
+def test_the_flag_button_include_posts_a_reason_to_the_flag_endpoint(app, content):
+    from flask import render_template_string
+    from flask_login import login_user
+
+    member = MemberFactory()
+    with app.test_request_context("/test-items/7"):
+        login_user(member)
+        html = render_template_string(
+            '{% with kind="post", object_id=7 %}{% include "moderation/_flag_button.html" %}{% endwith %}'
+        )
+    assert 'action="/moderation/flag/post/7"' in html
+    assert 'hx-post="/moderation/flag/post/7"' in html
+    assert html.count('name="reason"') == 5
+    assert 'name="csrf_token"' in html
+    assert '<label class="form-label small mt-1" for="flag-post-7-text">' in html

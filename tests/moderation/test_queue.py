@@ -57,6 +57,7 @@ def test_queue_lists_pending_items_oldest_first_with_content_flags_and_author_hi
     assert "<strong>bold</strong>" in html
     assert "Ali Author" in html
     assert "Flags against: 1" in html
+    assert ">1 flag<" in html
     assert 'data-shortcut="h"' in html
     assert "js/moderation.js" in html
 
