@@ -203,3 +203,13 @@ def test_members_cannot_set_levels(web):
     )
     assert trust.level_of(member.id) == 0
     assert AdminFactory  # admins are covered by the matrix test
+
+
+def test_old_daily_counters_are_pruned():
+    from portal.moderation.models import DailyUsage
+
+    member = _veteran()
+    db.session.add(DailyUsage(member_id=member.id, day=utcnow().date() - timedelta(days=30), action="likes", count=3))
+    _like(member, 1)
+    assert trust.prune_usage() == 1
+    assert trust.used_today(member.id, "likes") == 1

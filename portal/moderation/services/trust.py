@@ -197,10 +197,18 @@ def recompute_levels() -> int:
     return risen
 
 
+def prune_usage(keep_days: int = 7) -> int:
+    """Drops daily counters older than a week; only today's are ever read."""
+    cutoff = utcnow().date() - timedelta(days=keep_days)
+    result = db.session.execute(sa.delete(DailyUsage).where(DailyUsage.day < cutoff))
+    return result.rowcount or 0
+
+
 @jobs.job
 def recompute_trust_levels() -> int:
-    """Periodic job (daily): promotes members by their activity, then commits."""
+    """Periodic job (daily): promotes members by their activity, prunes old counters, then commits."""
     risen = recompute_levels()
+    prune_usage()
     db.session.commit()
     return risen
 
