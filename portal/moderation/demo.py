@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from portal.accounts import services as account_services
 from portal.db import db
 from portal.moderation.models import ModeratorNote, TrustRecord, WordRule
-from portal.moderation.services import queue, sanctions, trust, words
+from portal.moderation.services import notes, queue, trust, words
 
 WORDS = [("کلاهبردار", "hold", None), ("قمار", "block", None), ("احمق", "replace", "***"), ("idiot", "replace", "***")]
 TRUST = {
@@ -45,7 +45,7 @@ def seed_moderation() -> None:
         queue.open_item(
             kind="member", object_id=ali.id, reason="signup", author_id=ali.id, note="referral sign-up to confirm"
         )
-        sanctions.add_note(actor=moderator, member=ali, text="Asked about bulk invites; keep an eye on referrals.")
+        notes.add_note(actor=moderator, member=ali, text="Asked about bulk invites; keep an eye on referrals.")
     count = db.session.scalar(sa.select(sa.func.count()).select_from(TrustRecord))
-    notes = db.session.scalar(sa.select(sa.func.count()).select_from(ModeratorNote))
-    click.echo(f"moderation: {len(WORDS)} filter words, {count} trust records, {notes} note(s), 1 held sign-up")
+    note_count = db.session.scalar(sa.select(sa.func.count()).select_from(ModeratorNote))
+    click.echo(f"moderation: {len(WORDS)} filter words, {count} trust records, {note_count} note(s), 1 held sign-up")

@@ -32,7 +32,7 @@ from portal.errors import DomainError
 from portal.moderation import hooks, queries, registry
 from portal.moderation.forms import FlagForm, LiftForm, NoteForm, ResolveForm, SanctionForm, TrustLevelForm, WordForm
 from portal.moderation.models import Sanction, SanctionKind, WordRule
-from portal.moderation.services import flags, queue, sanctions, trust, words
+from portal.moderation.services import flags, notes, queue, sanctions, trust, words
 from portal.moderation.services.queue import AlreadyResolved
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
@@ -144,7 +144,6 @@ def queue_index() -> Any:
         reasons=queries.queue_reasons(),
         kind=kind,
         reason=reason,
-        form=ResolveForm(),
         supports=registry.supports,
         pending=queue.pending_count(),
     )
@@ -362,7 +361,7 @@ def add_note(member_id: int) -> Any:
         flash(_("The note is empty."), "danger")
         return redirect(url_for("moderation.dossier", member_id=member_id), code=303)
     return _run(
-        lambda: sanctions.add_note(actor=current_user, member=member, text=form.text.data),
+        lambda: notes.add_note(actor=current_user, member=member, text=form.text.data),
         _("The note has been saved."),
         member_id,
     )

@@ -13,7 +13,7 @@ from portal.db import db, utcnow
 from portal.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from portal.i18n import format_local
 from portal.moderation import policies
-from portal.moderation.models import ModeratorNote, Sanction, SanctionKind
+from portal.moderation.models import Sanction, SanctionKind
 from portal.moderation.notices import request_notification
 from portal.moderation.services import audit
 
@@ -192,17 +192,3 @@ def check_can_post(member_id: int, category_id: int | None = None) -> None:
                     reason=silence.reason,
                 )
             )
-
-
-def add_note(*, actor: Member, member: Member, text: str) -> ModeratorNote:
-    """A private moderator note on a member's dossier."""
-    if not policies.is_moderator(actor):
-        raise NotAllowed()
-    text = (text or "").strip()
-    if not text:
-        raise ValidationFailed(_l("The note is empty."), fields={"text": "required"})
-    note = ModeratorNote(member_id=member.id, author_id=actor.id, text=text[:5000])
-    db.session.add(note)
-    db.session.flush()
-    audit.record(actor_id=actor.id, action="moderation.add_note", object_kind="member", object_id=member.id)
-    return note
