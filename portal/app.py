@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from forums import cli as forums_cli
 from forums import demo as forums_demo
 from forums import live as forums_live
-from forums import moderation as forums_moderation  # noqa: F401 - adapters, registered once moderation lands
+from forums import moderation as forums_moderation
 from forums import search_source as forums_search
 from forums import sockets as forums_sockets
 from forums import views as forums_views
@@ -38,6 +38,14 @@ from portal.events import bus
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio  # noqa: F401
 from portal.home import search_views
 from portal.home import views as home_views
+from portal.moderation import demo as moderation_demo
+from portal.moderation import notices as moderation_notices
+from portal.moderation import registry as moderation_registry
+from portal.moderation import subscribers as moderation_subscribers
+from portal.moderation import views as moderation_views
+from portal.moderation.cli import moderation as moderation_cli
+from portal.moderation.members import member_adapter
+from portal.notifications import kinds as notification_kinds
 from portal.notifications import sockets as notification_sockets
 from portal.notifications import subscribers as notification_subscribers
 from portal.notifications import views as notification_views
@@ -52,6 +60,7 @@ BLUEPRINTS = [
     engine_views.bp,
     api_toolkit.bp,
     api_views.bp,
+    moderation_views.bp,
 ]
 
 # Seeders of the demo club, in order; each is idempotent.
@@ -59,7 +68,11 @@ DEMO_SEEDERS = [
     accounts_demo.seed_accounts,
     engine_demo.seed_engine,
     forums_demo.seed_forums,
+    moderation_demo.seed_moderation,
 ]
+# Moderatable content: one adapter per kind, from each content package's moderation.py.
+MODERATION_ADAPTERS: list[Any] = [member_adapter, *forums_moderation.ADAPTERS]
+
 
 
 def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Flask:
@@ -107,6 +120,7 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     _wire_events()
+    _register_moderation()
     notification_sockets.register()
     forums_sockets.register()
     for source in forums_search.SOURCES:
@@ -129,8 +143,20 @@ def _wire_events() -> None:
         bus.subscribe(pattern, handler)
     for pattern, handler in forums_live.EFFECTS.items():
         bus.add_effect(pattern, handler)
+    # Moderation's gates (allowances, sanctions, word filter) run first: a refusal stops the rest.
+    for pattern, handler in moderation_subscribers.SUBSCRIPTIONS.items():
+        bus.subscribe(pattern, handler)
     bus.subscribe("*", engine_services.on_event)  # the points engine pays for every domain event
     bus.subscribe("*", api_webhooks.on_event)
+
+
+def _register_moderation() -> None:
+    """Content kinds moderation can act on, and how its notifications read."""
+    moderation_registry.clear()
+    for adapter in MODERATION_ADAPTERS:
+        moderation_registry.register(adapter)
+    for kind, render in moderation_notices.KINDS.items():
+        notification_kinds.register_kind(kind, render)
 
 
 def _register_cli(app: Flask) -> None:
@@ -142,6 +168,7 @@ def _register_cli(app: Flask) -> None:
     portal_cli.add_command(engine_cli.points)
     portal_cli.add_command(api_key_cli)
     portal_cli.add_command(webhooks_cli)
+    portal_cli.add_command(moderation_cli)
 
     @portal_cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Only seed when the database has no members yet.")

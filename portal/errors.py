@@ -11,6 +11,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from portal.db import utcnow
+
 log = logging.getLogger(__name__)
 
 
@@ -53,6 +55,20 @@ class Conflict(DomainError):
 class ValidationFailed(DomainError):
     status = 422
     code = "validation_failed"
+
+
+class RateLimited(DomainError):
+    """An allowance is used up; ``retry_at`` says when the member can act again (``Retry-After``)."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: Any = None, *, retry_at: Any = None, fields: dict[str, Any] | None = None) -> None:
+        super().__init__(message, fields=fields)
+        self.retry_at = retry_at
+
+    def default_message(self) -> Any:
+        return _l("You have done that too many times. Please wait a little and try again.")
 
 
 ERROR_TITLES = {
@@ -105,8 +121,12 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError) -> Any:
         if wants_json():
-            return jsonify(error_body(exc.code, exc.message, exc.fields)), exc.status
-        if request.method == "POST" and exc.status in {400, 409, 422}:
+            response = app.make_response((jsonify(error_body(exc.code, exc.message, exc.fields)), exc.status))
+            retry_at = getattr(exc, "retry_at", None)
+            if retry_at is not None:
+                response.headers["Retry-After"] = str(max(1, int((retry_at - utcnow()).total_seconds())))
+            return response
+        if request.method == "POST" and exc.status in {400, 409, 422, 429}:
             # A refused form action: say why and go back to where the person was.
             flash(str(exc.message), "danger")
             return redirect(request.referrer or request.path, code=303)

@@ -182,6 +182,8 @@ def after_commit(job: jobs.JobFunc, *args: Any, session: Session | None = None, 
 
 @sa_event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # SQLAlchemy reports a released SAVEPOINT as a commit; the work waits for the real one
     pending = session.info.pop(PENDING_KEY, None)
     for job, args, kwargs in pending or ():
         jobs.enqueue(job, *args, **kwargs)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.db import TimestampMixin, UTCDateTime, db
+from portal.db import TimestampMixin, UTCDateTime, db, utcnow
 
 
 class Role(enum.StrEnum):
@@ -65,13 +65,22 @@ class Member(UserMixin, TimestampMixin, db.Model):
     external_id: Mapped[str | None] = mapped_column(sa.String(100), unique=True)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     is_disabled: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Set by moderation (through services.set_login_block / set_warning_pending), read here, so that
+    # login and every request enforce a ban and a pending warning without accounts knowing moderation.
+    banned_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ban_reason: Mapped[str | None] = mapped_column(sa.Text)
+    warning_pending: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     organisation: Mapped[Organisation | None] = relationship(back_populates="members", lazy="raise_on_sql")
     referred_by: Mapped[Member | None] = relationship(remote_side=[id], lazy="raise_on_sql")
 
     @property
-    def is_active(self) -> bool:  # Flask-Login: a disabled account cannot log in
-        return not self.is_disabled
+    def is_active(self) -> bool:  # Flask-Login: a disabled or banned account cannot log in
+        return not self.is_disabled and not self.is_banned
+
+    @property
+    def is_banned(self) -> bool:
+        return self.banned_until is not None and self.banned_until > utcnow()
 
     @property
     def is_verified(self) -> bool:

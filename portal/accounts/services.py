@@ -22,7 +22,7 @@ from portal.accounts.tokens import InvalidToken, make_token, read_token
 from portal.db import db, utcnow
 from portal.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from portal.events import emit
-from portal.i18n import to_ascii_digits
+from portal.i18n import format_local, to_ascii_digits
 from portal.mail import external_url, send_mail
 
 _hasher = PasswordHasher()
@@ -209,8 +209,42 @@ def authenticate(email: str, password: str) -> Member:
         raise InvalidCredentials()
     if member.is_disabled:
         raise NotAllowed(_l("This account is disabled."))
+    if member.is_banned:
+        raise NotAllowed(ban_message(member))
     member.last_seen_at = utcnow()
     return member
+
+
+def ban_message(member: Member) -> Any:
+    """What a banned member is told: until when, and why."""
+    return _l(
+        "This account is banned until %(until)s. Reason: %(reason)s",
+        until=format_local(member.banned_until),
+        reason=member.ban_reason or "—",
+    )
+
+
+def set_login_block(member: Member, *, until: Any, reason: str | None) -> None:
+    """Blocks (or with ``until=None`` unblocks) logging in; moderation's bans call this."""
+    member.banned_until = until
+    member.ban_reason = reason if until is not None else None
+
+
+def set_account_disabled(member: Member, *, disabled: bool) -> None:
+    """Disables (or enables again) an account; moderation's rejection of a held sign-up calls this."""
+    if member.is_disabled == disabled:
+        return
+    member.is_disabled = disabled
+    emit(
+        "member.removed" if disabled else "member.restored",
+        member_id=member.id,
+        source=("member", member.id),
+    )
+
+
+def set_warning_pending(member: Member, pending: bool) -> None:
+    """Marks that the member must read and acknowledge a warning before going on."""
+    member.warning_pending = pending
 
 
 def request_password_reset(email: str) -> None:
@@ -305,6 +339,12 @@ def set_role(*, actor: Member | None, member: Member, role: str) -> None:
     old = member.role
     member.role = role
     emit(
+        "audit.logged",
+        member_id=actor.id if actor else None,
+        source=("member", member.id),
+        attributes={"action": "accounts.set_role", "before": {"role": old}, "after": {"role": role}, "reason": ""},
+    )
+    emit(
         "member.role_changed",
         member_id=member.id,
         source=("member", member.id),
@@ -329,6 +369,17 @@ def create_organisation(
     db.session.add(organisation)
     db.session.flush()
     emit("organisation.created", source=("organisation", organisation.id), attributes={"name": name})
+    emit(
+        "audit.logged",
+        member_id=actor.id if actor else None,
+        source=("organisation", organisation.id),
+        attributes={
+            "action": "accounts.create_organisation",
+            "before": {},
+            "after": {"name": name, "national_id": national_id, "city": organisation.city},
+            "reason": "",
+        },
+    )
     return organisation
 
 

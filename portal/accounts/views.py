@@ -34,9 +34,11 @@ bp = Blueprint("accounts", __name__)
 @login_manager.user_loader
 def load_member(member_id: str) -> Member | None:
     try:
-        return db.session.get(Member, int(member_id))
+        member = db.session.get(Member, int(member_id))
     except (TypeError, ValueError):
         return None
+    # A member banned while signed in is signed out on their next request.
+    return member if member is not None and member.is_active else None
 
 
 def _safe_next(target: str | None) -> str:

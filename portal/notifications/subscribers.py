@@ -27,7 +27,15 @@ def on_password_changed(event: Event) -> None:
     notify(event.member_id, "account.password_changed")
 
 
+def on_notification_requested(event: Event) -> None:
+    """Packages that may not import notifications (moderation) ask for one with ``notification.requested``."""
+    attributes = event.attributes
+    if event.member_id is not None and attributes.get("kind"):
+        notify(event.member_id, attributes["kind"], attributes.get("params") or {}, url=attributes.get("url"))
+
+
 SUBSCRIPTIONS = {
+    "notification.requested": on_notification_requested,
     "member.role_changed": on_role_changed,
     "member.verified": on_verified,
     "member.email_changed": on_email_changed,

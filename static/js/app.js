@@ -61,6 +61,14 @@
       showToast(data.text, data.url);
       document.dispatchEvent(new CustomEvent("bashgah:notification", { detail: data }));
     });
+    socket.on("moderation.queue", function (data) {
+      // Moderators' navbar badge: the review queue's pending count, live.
+      var badge = document.getElementById("mod-queue-count");
+      if (!badge) { return; }
+      badge.dataset.count = String(data.count);
+      badge.textContent = toDigits(data.count);
+      badge.classList.toggle("d-none", !data.count);
+    });
     socket.on("connect", function () { document.body.dataset.live = "connected"; });
     socket.on("disconnect", function () { document.body.dataset.live = "disconnected"; });
   }

@@ -1,0 +1,148 @@
+"""In a real browser: a member's flag raises the moderator's queue count live, and the keyboard resolves it.
+
+The application runs as its own server process on a migrated SQLite file (a free port,
+stopped at the end); the flagged item is a member account, the content kind moderation
+registers itself. Forum posts, and the points the engine takes back, join this test once
+those packages are merged.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "browser-test-pw"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _flask(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (/usr/bin/chromium)")
+    pytest.importorskip("playwright")
+    tmp = tmp_path_factory.mktemp("live")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PORTAL_ENV": "development",
+        "PORTAL_DATABASE_URL": f"sqlite:///{tmp / 'live.db'}",
+        "PORTAL_UPLOADS_ROOT": str(tmp / "uploads"),
+        "PORTAL_SEARCH_INDEX_DIR": str(tmp / "search"),
+        "PORTAL_MAIL_BACKEND": "file",
+        "PORTAL_MAIL_FILE_DIR": str(tmp / "mail"),
+        "PORTAL_SMS_BACKEND": "file",
+        "PORTAL_SMS_FILE_DIR": str(tmp / "sms"),
+        "PORTAL_REDIS_URL": "",
+        "PORTAL_DEFAULT_LANGUAGE": "en",
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+    }
+    _flask(env, "db", "upgrade")
+    ids = {}
+    for email, role in (
+        ("mod@example.com", "moderator"),
+        ("flagger@example.com", "member"),
+        ("spammer@example.com", "member"),
+    ):
+        out = _flask(env, "portal", "user", "create", email, "--role", role, "--password", PASSWORD)
+        ids[email] = re.search(r"id (\d+)", out).group(1)
+    log = open(tmp / "server.log", "w")  # noqa: SIM115 - closed after the server stops
+    server = subprocess.Popen([sys.executable, "wsgi.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("the server did not start: " + (tmp / "server.log").read_text())
+        yield {"base": base, **ids}
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()
+
+
+def _log_in(page, base: str, email: str) -> None:
+    page.goto(base + "/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+def test_a_flag_raises_the_count_live_and_the_keyboard_hides_the_item(live_server, artifacts):
+    from playwright.sync_api import expect, sync_playwright
+
+    base = live_server["base"]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM)
+        try:
+            moderator = browser.new_context().new_page()
+            _log_in(moderator, base, "mod@example.com")
+            moderator.goto(base + "/moderation/")
+            expect(moderator.locator('[data-testid="queue-empty"]')).to_be_visible()
+            expect(moderator.locator("body")).to_have_attribute("data-live", "connected")
+            badge = moderator.locator("#mod-queue-count")
+            expect(badge).to_have_attribute("data-count", "0")
+
+            member = browser.new_context().new_page()
+            _log_in(member, base, "flagger@example.com")
+            token = member.locator('meta[name="csrf-token"]').get_attribute("content")
+            answer = member.request.post(
+                f"{base}/moderation/flag/member/{live_server['spammer@example.com']}",
+                form={"csrf_token": token, "reason": "spam"},
+                headers={"HX-Request": "true", "X-CSRFToken": token},
+            )
+            assert answer.status == 200, answer.text()
+
+            # No reload: the count arrives over Socket.IO.
+            expect(badge).to_have_attribute("data-count", "1")
+            expect(badge).to_be_visible()
+
+            moderator.reload()
+            expect(moderator.locator(".queue-item")).to_have_count(1)
+            moderator.keyboard.press("?")
+            expect(moderator.locator("#queue-help")).to_be_visible()
+            moderator.keyboard.press("j")
+            expect(moderator.locator(".queue-item").first).to_have_class(re.compile("queue-item-current"))
+            moderator.screenshot(path=str(artifacts / "moderation-queue.png"), full_page=True)
+            moderator.keyboard.press("h")
+            moderator.wait_for_load_state()
+            expect(moderator.locator('[data-testid="queue-empty"]')).to_be_visible()
+            expect(moderator.locator("#mod-queue-count")).to_have_attribute("data-count", "0")
+        finally:
+            browser.close()
