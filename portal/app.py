@@ -10,6 +10,11 @@ import click
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from knowledge import demo as knowledge_demo
+from knowledge.kb import views as kb_views
+from knowledge.tickets import desk_views as ticket_desk_views
+from knowledge.tickets import views as ticket_views
+from knowledge.tickets.cli import tickets as tickets_cli
 from portal import errors, i18n, jobs, security
 from portal.accounts import demo as accounts_demo
 from portal.accounts import views as accounts_views
@@ -24,10 +29,18 @@ from portal.notifications import sockets as notification_sockets
 from portal.notifications import subscribers as notification_subscribers
 from portal.notifications import views as notification_views
 
-BLUEPRINTS = [home_views.bp, accounts_views.bp, notification_views.bp, admin_views.bp]
+BLUEPRINTS = [
+    home_views.bp,
+    accounts_views.bp,
+    notification_views.bp,
+    admin_views.bp,
+    kb_views.bp,
+    ticket_views.bp,
+    ticket_desk_views.bp,
+]
 
 # Seeders of the demo club, in order; each is idempotent.
-DEMO_SEEDERS = [accounts_demo.seed_accounts]
+DEMO_SEEDERS = [accounts_demo.seed_accounts, knowledge_demo.seed_knowledge]
 
 
 def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Flask:
@@ -96,6 +109,7 @@ def _wire_events() -> None:
 def _register_cli(app: Flask) -> None:
     portal_cli = click.Group("portal", help="Bashgah administration commands.")
     portal_cli.add_command(user_cli)
+    portal_cli.add_command(tickets_cli)
 
     @portal_cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Only seed when the database has no members yet.")

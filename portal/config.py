@@ -65,6 +65,11 @@ class Config:
     RESET_TOKEN_MAX_AGE = 2 * 3600
     REMEMBER_DAYS = 30
     PROFILE_FIELDS_FOR_COMPLETION = ["avatar", "bio", "city", "job_title", "organisation", "phone"]
+    # Help desk: business week for SLA clocks (in TIMEZONE), reopen window, breach warning, tracking rate.
+    SUPPORT_WEEK = "sat-wed 08:00-17:00; thu 08:00-12:00"
+    SUPPORT_REOPEN_DAYS = 7
+    SUPPORT_SLA_WARNING_MINUTES = 60
+    TICKET_TRACK_RATE_LIMIT = "10 per minute;30 per hour"
 
 
 class TestConfig(Config):
