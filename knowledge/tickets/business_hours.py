@@ -45,7 +45,7 @@ def parse_week(text: str) -> dict[int, list[Interval]]:
             if not (0 <= h1 <= 23 and 0 <= h2 <= 24 and m1 < 60 and m2 < 60):
                 raise CalendarError(f"impossible hours {span!r}")
             start = time(h1, m1)
-            end = time(23, 59, 59, 999999) if (h2, m2) == (24, 0) else time(h2, m2)
+            end = time.max if (h2, m2) == (24, 0) else time(h2, m2)  # time.max stands for midnight
             if end <= start:
                 raise CalendarError(f"a span must end after it starts: {span!r}")
             for day in days:
@@ -76,8 +76,12 @@ class BusinessCalendar:
         if day in self.holidays:
             return []
         zone = self.zone
+        midnight = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
         return [
-            (datetime.combine(day, start, tzinfo=zone), datetime.combine(day, end, tzinfo=zone))
+            (
+                datetime.combine(day, start, tzinfo=zone),
+                midnight if end == time.max else datetime.combine(day, end, tzinfo=zone),
+            )
             for start, end in self.week.get(day.weekday(), [])
         ]
 

@@ -263,3 +263,31 @@ def tickets_for_sla_check(now: datetime, warning: timedelta) -> list[Ticket]:
 
 def resolved_before(cutoff: datetime) -> list[Ticket]:
     return list(db.session.scalars(sa.select(Ticket).where(Ticket.status == "resolved", Ticket.resolved_at <= cutoff)))
+
+
+def public_view(ticket: Ticket) -> dict:
+    """What the customer may know of a ticket (status and the public thread), as JSON-ready data.
+
+    The integration API's ``GET /api/v1/tickets/{tracking_code}`` returns this; internal notes
+    and agents' names never appear in it.
+    """
+    return {
+        "tracking_code": ticket.tracking_code,
+        "kind": ticket.kind,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "subject": ticket.subject,
+        "created_at": ticket.created_at.isoformat(),
+        "updated_at": ticket.last_activity_at.isoformat(),
+        "merged_into": code_of(ticket.merged_into_id),
+        "rating": ticket.rating,
+        "messages": [
+            {
+                "from": "customer" if message.from_customer else "support",
+                "body": message.body,
+                "created_at": message.created_at.isoformat(),
+                "attachments": [{"filename": a.filename, "content_type": a.content_type} for a in message.attachments],
+            }
+            for message in thread(ticket.id, include_internal=False)
+        ],
+    }

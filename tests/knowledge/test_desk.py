@@ -3,6 +3,7 @@ notes kept from customers, canned replies, KB links, merging, the timeline, audi
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -440,3 +441,51 @@ def test_a_ticket_row_is_unchanged_by_a_refused_action(agent, member):
         desk.change_priority(actor=agent, ticket=ticket, priority="bogus")
     assert (ticket.status, ticket.priority) == before
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Ticket)) == 1
+
+
+def test_the_public_view_for_the_api_has_the_thread_without_internal_notes(agent, member):
+    ticket = open_member_ticket(member, body="First words")
+    desk.add_note(actor=agent, ticket=ticket, body=SECRET)
+    desk.reply(actor=agent, ticket=ticket, body="Public answer")
+    view = queries.public_view(ticket)
+    assert view["tracking_code"] == ticket.tracking_code
+    assert view["status"] == "open"
+    assert [(m["from"], m["body"]) for m in view["messages"]] == [
+        ("customer", "First words"),
+        ("support", "Public answer"),
+    ]
+    assert SECRET not in str(view)
+    assert agent.display_name not in str(view)
+
+
+def test_a_members_ticket_list_and_page_never_show_internal_notes(web, agent, member):
+    ticket = open_member_ticket(member)
+    desk.add_note(actor=agent, ticket=ticket, body=SECRET)
+    sign_in(web, member)
+    for path in ["/support/tickets", f"/support/t/{ticket.tracking_code}", "/support/"]:
+        assert SECRET not in web.get(path).get_data(as_text=True), path
+
+
+def test_knowledge_pages_have_no_inline_scripts_styles_or_handlers(web, admin, member):
+    article = KbArticleFactory()
+    ticket = open_member_ticket(member)
+    sign_in(web, admin)
+    pages = [
+        "/kb/",
+        f"/kb/a/{article.id}",
+        "/support/",
+        "/support/new",
+        "/support/track",
+        "/desk/",
+        f"/desk/t/{ticket.tracking_code}",
+        "/desk/figures",
+        "/desk/teams",
+        "/desk/sla",
+        "/kb/manage/new",
+    ]
+    for path in pages:
+        html = web.get(path).get_data(as_text=True)
+        scripts = re.findall(r"<script(?![^>]*\bsrc=)([^>]*)>", html)
+        assert all('type="application/json"' in attrs for attrs in scripts), path
+        assert not re.search(r"\sstyle=", html), path
+        assert not re.search(r"\son[a-z]+=", html), path
