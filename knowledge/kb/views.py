@@ -33,8 +33,14 @@ def visitor_key() -> str:
 @bp.get("/")
 def index() -> Any:
     language = current_language()
+    query = request.args.get("q", "").strip()[:200]
+    results = queries.suggest(query, language, limit=20) if query else None
     return render_template(
-        "knowledge/kb/index.html", shelves=queries.categories_with_articles(language), language=language
+        "knowledge/kb/index.html",
+        shelves=queries.categories_with_articles(language),
+        language=language,
+        query=query,
+        results=results,
     )
 
 

@@ -70,6 +70,8 @@ def _ticket_for_customer(code: str) -> Ticket:
     if canonical is None:
         abort(404)
     ticket = queries.ticket_by_code(canonical)
+    if ticket is not None and not has_access(ticket) and policies.is_desk_staff(current_user):
+        abort(redirect(url_for("desk.ticket", code=canonical)))  # the desk decides what an agent may see
     if ticket is None or not has_access(ticket):
         abort(redirect(url_for("tickets.track", code=canonical)))
     return ticket

@@ -216,3 +216,14 @@ def test_admin_publishing_is_audited(admin):
         services.publish_article(actor=admin, article=article)
     assert [a.attributes["action"] for a in audits] == ["kb.article_published"]
     assert MemberFactory
+
+
+def test_the_index_searches_titles_and_bodies(web):
+    KbArticleFactory(title="Gift cards online", body="Yes, you can.")
+    KbArticleFactory(title="Opening hours", body="We open at eight.")
+    db.session.commit()
+    html = web.get("/kb/?q=gift").get_data(as_text=True)
+    assert "Results for “gift”" in html
+    assert "Gift cards online" in html
+    assert html.count("Opening hours") == 1  # only on its shelf, not among the results
+    assert "No matching articles." in web.get("/kb/?q=zzzz").get_data(as_text=True)

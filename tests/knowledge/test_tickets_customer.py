@@ -382,3 +382,16 @@ def test_flash_shows_the_tracking_code_after_opening(web):
     messages = [m for _c, m in flashes(web)]
     code = db.session.scalar(sa.select(Ticket.tracking_code))
     assert any(code in m for m in messages)
+
+
+def test_a_rating_racing_another_is_refused_by_the_database_not_by_a_stale_read(member, agent):
+    ticket = open_member_ticket(member)
+    desk.change_status(actor=agent, ticket=ticket, status="resolved")
+    db.session.flush()
+    # Another request rates first; this session's object still says "not rated".
+    db.session.execute(sa.update(Ticket).where(Ticket.id == ticket.id).values(rating=3))
+    assert ticket.rating is None
+    with pytest.raises(services.Conflict):
+        services.rate_ticket(ticket=ticket, rating=5)
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket.id).rating == 3
