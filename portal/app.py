@@ -21,6 +21,11 @@ from gamification.engine import cli as engine_cli
 from gamification.engine import demo as engine_demo
 from gamification.engine import services as engine_services
 from gamification.engine import views as engine_views
+from knowledge import demo as knowledge_demo
+from knowledge.kb import views as kb_views
+from knowledge.tickets import desk_views as ticket_desk_views
+from knowledge.tickets import views as ticket_views
+from knowledge.tickets.cli import tickets as tickets_cli
 from portal import errors, i18n, jobs, search, security
 from portal.accounts import demo as accounts_demo
 from portal.accounts import views as accounts_views
@@ -61,6 +66,9 @@ BLUEPRINTS = [
     api_toolkit.bp,
     api_views.bp,
     moderation_views.bp,
+    kb_views.bp,
+    ticket_views.bp,
+    ticket_desk_views.bp,
 ]
 
 # Seeders of the demo club, in order; each is idempotent.
@@ -69,10 +77,11 @@ DEMO_SEEDERS = [
     engine_demo.seed_engine,
     forums_demo.seed_forums,
     moderation_demo.seed_moderation,
+    knowledge_demo.seed_knowledge,
 ]
+
 # Moderatable content: one adapter per kind, from each content package's moderation.py.
 MODERATION_ADAPTERS: list[Any] = [member_adapter, *forums_moderation.ADAPTERS]
-
 
 
 def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Flask:
@@ -169,6 +178,7 @@ def _register_cli(app: Flask) -> None:
     portal_cli.add_command(api_key_cli)
     portal_cli.add_command(webhooks_cli)
     portal_cli.add_command(moderation_cli)
+    portal_cli.add_command(tickets_cli)
 
     @portal_cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Only seed when the database has no members yet.")

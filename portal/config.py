@@ -89,6 +89,11 @@ class Config:
     WEBHOOK_MAX_ATTEMPTS = 8  # tries before a delivery is marked failed
     WEBHOOK_RETRY_BASE_SECONDS = 30  # back-off: 30 s, 1 min, 2 min, 4 min, ...
     WEBHOOK_CACHE_SECONDS = 10  # how long a process trusts its cached list of subscribed events
+    # Help desk: business week for SLA clocks (in TIMEZONE), reopen window, breach warning, tracking rate.
+    SUPPORT_WEEK = "sat-wed 08:00-17:00; thu 08:00-12:00"
+    SUPPORT_REOPEN_DAYS = 7
+    SUPPORT_SLA_WARNING_MINUTES = 60
+    TICKET_TRACK_RATE_LIMIT = "10 per minute;30 per hour"
 
 
 class TestConfig(Config):

@@ -1,6 +1,8 @@
-"""The upload pipeline for images: real-image check, limits, EXIF stripped, re-encoded, thumbnails.
+"""The upload pipeline: images (real-image check, limits, EXIF stripped, re-encoded, thumbnails) and
+other files (an allow-list of types recognised by their bytes, and a size limit).
 
-Every image a member sends passes through :func:`store_image`. Nothing of the
+Every image a member sends passes through :func:`store_image`; every other file through
+:func:`store_file`. Nothing of the
 original file is kept: the pixels are decoded (within a pixel budget, so that a
 decompression bomb is refused before it is expanded), turned upright by their EXIF
 orientation, and written anew without metadata, in a display size and a thumbnail.
@@ -156,3 +158,99 @@ def describe_limits() -> dict[str, Any]:
         "max_mb": round(config["MAX_UPLOAD_BYTES"] / 1024 / 1024, 1),
         "max_megapixels": round(config["MAX_IMAGE_PIXELS"] / 1_000_000, 1),
     }
+
+
+# --- other files: an allow-list of types recognised by their first bytes ---------------------
+
+
+class InvalidFile(ValidationFailed):
+    """The upload is not of an accepted type, too large or empty; the message says why."""
+
+    code = "invalid_file"
+
+
+@dataclass(frozen=True)
+class FileType:
+    """An accepted kind of file: how it is named to people and served to browsers."""
+
+    name: str
+    content_type: str
+    extension: str
+
+
+PDF = FileType("PDF", "application/pdf", "pdf")
+ZIP = FileType("ZIP", "application/zip", "zip")
+TEXT = FileType("text", "text/plain; charset=utf-8", "txt")
+DOCUMENT_TYPES = (PDF, TEXT, ZIP)
+_IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a")
+_TEXT_CONTROL = set(range(32)) - {9, 10, 12, 13}
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """What :func:`store_file` wrote: the key under the uploads root, its type and size."""
+
+    key: str
+    file_type: FileType
+    size: int
+
+
+def looks_like_image(data: bytes) -> bool:
+    """True when the bytes start like a JPEG, PNG, GIF or WebP (then :func:`store_image` decides)."""
+    return data.startswith(_IMAGE_MAGIC) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
+
+
+def sniff_file_type(data: bytes, allowed: tuple[FileType, ...] = DOCUMENT_TYPES) -> FileType | None:
+    """The allowed type the bytes really are, whatever the file is called; None otherwise."""
+    found: FileType | None = None
+    if data.startswith(b"%PDF-"):
+        found = PDF
+    elif data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        found = ZIP
+    elif b"\x00" not in data:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = None
+        if text is not None and not any(ord(ch) in _TEXT_CONTROL for ch in text):
+            found = TEXT
+    return found if found in allowed else None
+
+
+def read_upload(stream: IO[bytes] | bytes, max_bytes: int | None = None) -> bytes:
+    """Reads at most the upload limit (plus one byte, to tell that it is over), refusing empty files."""
+    limit = max_bytes or current_app.config["MAX_UPLOAD_BYTES"]
+    data = bytes(stream) if isinstance(stream, bytes | bytearray) else stream.read(limit + 1)
+    if len(data) > limit:
+        raise InvalidFile(_l("The file is too large; the limit is %(mb)s MB.", mb=round(limit / 1024 / 1024, 1)))
+    if not data:
+        raise InvalidFile(_l("The file is empty."))
+    return data
+
+
+def store_file(
+    stream: IO[bytes] | bytes, kind: str, allowed: tuple[FileType, ...] = DOCUMENT_TYPES, max_bytes: int | None = None
+) -> StoredFile:
+    """Stores a non-image upload whose bytes are one of ``allowed``; raises :class:`InvalidFile` otherwise.
+
+    The stored name is random and carries the detected type's extension, never the sender's.
+    """
+    data = read_upload(stream, max_bytes)
+    file_type = sniff_file_type(data, allowed)
+    if file_type is None:
+        names = ", ".join(t.name for t in allowed)
+        raise InvalidFile(_l("This type of file is not accepted. Accepted: %(types)s.", types=names))
+    key = f"{kind}/{utcnow():%Y/%m}/{uuid.uuid4().hex}.{file_type.extension}"
+    path = uploads_root() / key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return StoredFile(key=key, file_type=file_type, size=len(data))
+
+
+def stored_path(key: str) -> Path | None:
+    """The file of a stored key, or None when the key points outside the uploads root or is gone."""
+    root = uploads_root().resolve()
+    path = (root / key).resolve()
+    if root not in path.parents or not path.is_file():
+        return None
+    return path

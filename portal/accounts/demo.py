@@ -14,6 +14,7 @@ STAFF = [
     ("admin@bashgah.example", "مدیر باشگاه", "admin", "fa"),
     ("moderator@bashgah.example", "ناظر تالار", "moderator", "fa"),
     ("agent@bashgah.example", "Sara Support", "agent", "en"),
+    ("agent2@bashgah.example", "رضا پشتیبان", "agent", "fa"),
     ("member@bashgah.example", "مریم احمدی", "member", "fa"),
 ]
 

@@ -1,0 +1,1 @@
+"""The knowledge base: categories, bilingual articles with revisions, helpful votes and view counts."""

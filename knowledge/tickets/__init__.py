@@ -1,0 +1,1 @@
+"""The help desk: tickets with tracking codes, the agent desk, SLA clocks, satisfaction and deflection."""

@@ -1,0 +1,24 @@
+// Help desk pages: a live notice when a ticket the agent watches changes (Socket.IO). No inline scripts (CSP).
+(function () {
+  "use strict";
+  var notice = document.getElementById("desk-live");
+  if (!notice || !window.bashgah || !window.bashgah.socket) { return; }
+  var current = document.getElementById("desk-ticket");
+  var currentCode = current ? current.dataset.ticketCode : null;
+  var inbox = document.getElementById("inbox-table");
+
+  window.bashgah.socket.on("ticket.updated", function (data) {
+    if (currentCode && data.code !== currentCode) { return; }
+    if (!currentCode && !inbox) { return; }
+    notice.textContent = "";
+    var text = document.createElement("span");
+    text.textContent = notice.dataset.message.replace("__CODE__", data.code) + " ";
+    var link = document.createElement("a");
+    link.href = currentCode ? window.location.pathname : window.location.href;
+    link.textContent = notice.dataset.reload;
+    notice.appendChild(text);
+    notice.appendChild(link);
+    notice.classList.remove("d-none");
+    document.dispatchEvent(new CustomEvent("bashgah:ticket-updated", { detail: data }));
+  });
+})();
