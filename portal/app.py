@@ -13,6 +13,9 @@ from flask_babel import lazy_gettext as _l
 from gamification.contests import cli as contest_cli
 from gamification.contests import demo as contest_demo
 from gamification.contests import views as contest_views
+from gamification.quizzes import cli as quiz_cli
+from gamification.quizzes import demo as quiz_demo
+from gamification.quizzes import views as quiz_views
 from portal import errors, i18n, jobs, security
 from portal.accounts import demo as accounts_demo
 from portal.accounts import views as accounts_views
@@ -27,10 +30,10 @@ from portal.notifications import sockets as notification_sockets
 from portal.notifications import subscribers as notification_subscribers
 from portal.notifications import views as notification_views
 
-BLUEPRINTS = [home_views.bp, accounts_views.bp, notification_views.bp, admin_views.bp, contest_views.bp]
+BLUEPRINTS = [home_views.bp, accounts_views.bp, notification_views.bp, admin_views.bp, contest_views.bp, quiz_views.bp]
 
 # Seeders of the demo club, in order; each is idempotent.
-DEMO_SEEDERS = [accounts_demo.seed_accounts, contest_demo.seed_contests]
+DEMO_SEEDERS = [accounts_demo.seed_accounts, contest_demo.seed_contests, quiz_demo.seed_quizzes]
 
 
 def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Flask:
@@ -100,6 +103,7 @@ def _register_cli(app: Flask) -> None:
     portal_cli = click.Group("portal", help="Bashgah administration commands.")
     portal_cli.add_command(user_cli)
     portal_cli.add_command(contest_cli.contests)
+    portal_cli.add_command(quiz_cli.quizzes)
 
     @portal_cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Only seed when the database has no members yet.")

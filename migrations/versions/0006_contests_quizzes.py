@@ -49,6 +49,19 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_contests_created_by_id'), ['created_by_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_contests_voting_close_at'), ['voting_close_at'], unique=False)
 
+    op.create_table('quiz_banks',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('language', sa.String(length=5), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['members.id'], name=op.f('fk_quiz_banks_created_by_id_members'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_quiz_banks'))
+    )
+    with op.batch_alter_table('quiz_banks', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_quiz_banks_created_by_id'), ['created_by_id'], unique=False)
+
     op.create_table('contest_entries',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('contest_id', sa.Integer(), nullable=False),
@@ -73,6 +86,53 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_contest_entries_final_rank'), ['final_rank'], unique=False)
         batch_op.create_index(batch_op.f('ix_contest_entries_member_id'), ['member_id'], unique=False)
 
+    op.create_table('quiz_questions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('bank_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('image', sa.JSON(), nullable=True),
+    sa.Column('explanation', sa.Text(), nullable=False),
+    sa.Column('is_archived', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['bank_id'], ['quiz_banks.id'], name=op.f('fk_quiz_questions_bank_id_quiz_banks'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_quiz_questions'))
+    )
+    with op.batch_alter_table('quiz_questions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_quiz_questions_bank_id'), ['bank_id'], unique=False)
+
+    op.create_table('quizzes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('language', sa.String(length=5), nullable=False),
+    sa.Column('bank_id', sa.Integer(), nullable=False),
+    sa.Column('selection', sa.String(length=10), nullable=False),
+    sa.Column('draw_count', sa.Integer(), nullable=False),
+    sa.Column('fixed_question_ids', sa.JSON(), nullable=False),
+    sa.Column('time_limit_seconds', sa.Integer(), nullable=False),
+    sa.Column('attempts_allowed', sa.Integer(), nullable=False),
+    sa.Column('pass_percent', sa.Integer(), nullable=False),
+    sa.Column('opens_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('closes_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('pass_points', sa.Integer(), nullable=False),
+    sa.Column('points_per_correct', sa.Integer(), nullable=False),
+    sa.Column('layout', sa.String(length=5), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('attempts_allowed >= 1', name=op.f('ck_quizzes_attempts_positive')),
+    sa.CheckConstraint('pass_percent BETWEEN 0 AND 100', name=op.f('ck_quizzes_pass_percent_range')),
+    sa.CheckConstraint('time_limit_seconds >= 10', name=op.f('ck_quizzes_time_limit_sane')),
+    sa.ForeignKeyConstraint(['bank_id'], ['quiz_banks.id'], name=op.f('fk_quizzes_bank_id_quiz_banks'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['created_by_id'], ['members.id'], name=op.f('fk_quizzes_created_by_id_members'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_quizzes'))
+    )
+    with op.batch_alter_table('quizzes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_quizzes_bank_id'), ['bank_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_quizzes_closes_at'), ['closes_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_quizzes_created_by_id'), ['created_by_id'], unique=False)
+
     op.create_table('contest_votes',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('contest_id', sa.Integer(), nullable=False),
@@ -94,14 +154,95 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_contest_votes_entry_id'), ['entry_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_contest_votes_voter_id'), ['voter_id'], unique=False)
 
+    op.create_table('quiz_attempts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('quiz_id', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('deadline_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('question_ids', sa.JSON(), nullable=False),
+    sa.Column('option_order', sa.JSON(), nullable=False),
+    sa.Column('correct_count', sa.Integer(), nullable=True),
+    sa.Column('total', sa.Integer(), nullable=False),
+    sa.Column('score_percent', sa.Integer(), nullable=True),
+    sa.Column('passed', sa.Boolean(), nullable=True),
+    sa.Column('duration_seconds', sa.Integer(), nullable=True),
+    sa.Column('points', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_quiz_attempts_member_id_members'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['quiz_id'], ['quizzes.id'], name=op.f('fk_quiz_attempts_quiz_id_quizzes'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_quiz_attempts')),
+    sa.UniqueConstraint('quiz_id', 'member_id', 'number', name=op.f('uq_quiz_attempts_number'))
+    )
+    with op.batch_alter_table('quiz_attempts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_quiz_attempts_member_id'), ['member_id'], unique=False)
+        batch_op.create_index('ix_quiz_attempts_open', ['submitted_at', 'deadline_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_quiz_attempts_quiz_id'), ['quiz_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_quiz_attempts_score_percent'), ['score_percent'], unique=False)
+
+    op.create_table('quiz_options',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('question_id', sa.Integer(), nullable=False),
+    sa.Column('text', sa.String(length=500), nullable=False),
+    sa.Column('is_correct', sa.Boolean(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['question_id'], ['quiz_questions.id'], name=op.f('fk_quiz_options_question_id_quiz_questions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_quiz_options'))
+    )
+    with op.batch_alter_table('quiz_options', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_quiz_options_question_id'), ['question_id'], unique=False)
+
+    op.create_table('quiz_answers',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('attempt_id', sa.Integer(), nullable=False),
+    sa.Column('question_id', sa.Integer(), nullable=False),
+    sa.Column('option_ids', sa.JSON(), nullable=False),
+    sa.Column('answered_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('is_correct', sa.Boolean(), nullable=True),
+    sa.ForeignKeyConstraint(['attempt_id'], ['quiz_attempts.id'], name=op.f('fk_quiz_answers_attempt_id_quiz_attempts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['question_id'], ['quiz_questions.id'], name=op.f('fk_quiz_answers_question_id_quiz_questions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_quiz_answers')),
+    sa.UniqueConstraint('attempt_id', 'question_id', name=op.f('uq_quiz_answers_question'))
+    )
+    with op.batch_alter_table('quiz_answers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_quiz_answers_attempt_id'), ['attempt_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_quiz_answers_question_id'), ['question_id'], unique=False)
+
 
 def downgrade():
+    with op.batch_alter_table('quiz_answers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_quiz_answers_question_id'))
+        batch_op.drop_index(batch_op.f('ix_quiz_answers_attempt_id'))
+
+    op.drop_table('quiz_answers')
+    with op.batch_alter_table('quiz_options', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_quiz_options_question_id'))
+
+    op.drop_table('quiz_options')
+    with op.batch_alter_table('quiz_attempts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_quiz_attempts_score_percent'))
+        batch_op.drop_index(batch_op.f('ix_quiz_attempts_quiz_id'))
+        batch_op.drop_index('ix_quiz_attempts_open')
+        batch_op.drop_index(batch_op.f('ix_quiz_attempts_member_id'))
+
+    op.drop_table('quiz_attempts')
     with op.batch_alter_table('contest_votes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contest_votes_voter_id'))
         batch_op.drop_index(batch_op.f('ix_contest_votes_entry_id'))
         batch_op.drop_index(batch_op.f('ix_contest_votes_contest_id'))
 
     op.drop_table('contest_votes')
+    with op.batch_alter_table('quizzes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_quizzes_created_by_id'))
+        batch_op.drop_index(batch_op.f('ix_quizzes_closes_at'))
+        batch_op.drop_index(batch_op.f('ix_quizzes_bank_id'))
+
+    op.drop_table('quizzes')
+    with op.batch_alter_table('quiz_questions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_quiz_questions_bank_id'))
+
+    op.drop_table('quiz_questions')
     with op.batch_alter_table('contest_entries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contest_entries_member_id'))
         batch_op.drop_index(batch_op.f('ix_contest_entries_final_rank'))
@@ -110,6 +251,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_contest_entries_contest_id'))
 
     op.drop_table('contest_entries')
+    with op.batch_alter_table('quiz_banks', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_quiz_banks_created_by_id'))
+
+    op.drop_table('quiz_banks')
     with op.batch_alter_table('contests', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contests_voting_close_at'))
         batch_op.drop_index(batch_op.f('ix_contests_created_by_id'))
