@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from gamification.contests.models import Contest, Entry, EntryStatus, Vote, VotingMode
+from portal.accounts.models import Member
 from portal.db import db
 
 GALLERY_PAGE_SIZE = 24
@@ -139,3 +140,17 @@ def entry_counts(contest_ids: list[int]) -> dict[int, int]:
             .group_by(Entry.contest_id)
         ).all()
     )
+
+
+def votes_for_audit(contest_id: int) -> list[tuple[Vote, Entry, str]]:
+    """Every vote of a contest with its entry and the voter's name, for admins only (never shown publicly)."""
+    return [
+        (vote, entry, voter_name)
+        for vote, entry, voter_name in db.session.execute(
+            sa.select(Vote, Entry, Member.display_name)
+            .join(Entry, Entry.id == Vote.entry_id)
+            .join(Member, Member.id == Vote.voter_id)
+            .where(Vote.contest_id == contest_id)
+            .order_by(Vote.id)
+        )
+    ]

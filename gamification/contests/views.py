@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import secrets
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -280,3 +282,23 @@ def admin_review(contest_id: int, entry_id: int) -> Any:
             db.session.commit()
             flash(message, "success")
     return redirect(url_for("contests.admin_entries", contest_id=contest.id), code=303)
+
+
+@bp.get("/admin/contests/<int:contest_id>/votes.csv")
+@role_required("admin")
+def admin_votes_csv(contest_id: int) -> Any:
+    """Who voted what, for auditing results; admins only, never on a public page."""
+    contest = _contest_or_404(contest_id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        ["vote_id", "entry_id", "entry_author_id", "voter_id", "voter_name", "stars", "cast_at", "changed_at"]
+    )
+    for vote, entry, voter_name in queries.votes_for_audit(contest.id):
+        writer.writerow([vote.id, entry.id, entry.member_id, vote.voter_id, voter_name, vote.stars,
+                         vote.created_at.isoformat(), vote.updated_at.isoformat()])  # fmt: skip
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=contest-{contest.id}-votes.csv"},
+    )

@@ -274,3 +274,20 @@ def test_cli_close_due_closes_ended_contests_once(app):
     assert "contests: 0 closed" in again.output
     db.session.expire_all()
     assert db.session.get(Entry, entry.id).final_rank == 1
+
+
+def test_admins_can_download_who_voted_what_and_members_cannot(web):
+    contest, entries = _voting_contest(n=2)
+    voter = MemberFactory(display_name="Voter One")
+    VoteFactory(contest_id=contest.id, entry_id=entries[1].id, voter_id=voter.id)
+    sign_in(web, MemberFactory())
+    assert web.get(f"/admin/contests/{contest.id}/votes.csv").status_code == 403
+    page = web.get(f"/contests/{contest.id}").get_data(as_text=True)
+    assert "Voter One" not in page
+    sign_in(web, AdminFactory())
+    response = web.get(f"/admin/contests/{contest.id}/votes.csv")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    lines = response.get_data(as_text=True).splitlines()
+    assert lines[0].startswith("vote_id,entry_id,entry_author_id,voter_id,voter_name,stars")
+    assert f",{entries[1].id},{entries[1].member_id},{voter.id},Voter One,1," in lines[1]
