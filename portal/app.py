@@ -15,6 +15,7 @@ from gamification.contests import demo as contest_demo
 from gamification.contests import views as contest_views
 from gamification.quizzes import cli as quiz_cli
 from gamification.quizzes import demo as quiz_demo
+from gamification.quizzes import sockets as quiz_sockets
 from gamification.quizzes import views as quiz_views
 from portal import errors, i18n, jobs, security
 from portal.accounts import demo as accounts_demo
@@ -81,6 +82,7 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
         app.register_blueprint(blueprint)
     _wire_events()
     notification_sockets.register()
+    quiz_sockets.register()
     _register_cli(app)
     return app
 

@@ -154,3 +154,52 @@ class AttemptAnswer(db.Model):
     option_ids: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     is_correct: Mapped[bool | None]
+
+
+class LiveStatus(enum.StrEnum):
+    WAITING = "waiting"
+    QUESTION = "question"
+    REVEAL = "reveal"
+    FINISHED = "finished"
+
+
+class LiveSession(db.Model):
+    """A quiz run live by an admin for everyone online: one question at a time, pushed over Socket.IO."""
+
+    __tablename__ = "quiz_live_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quiz_id: Mapped[int] = mapped_column(sa.ForeignKey("quizzes.id", ondelete="CASCADE"), index=True)
+    host_id: Mapped[int | None] = mapped_column(sa.ForeignKey("members.id", ondelete="SET NULL"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(10), default=LiveStatus.WAITING.value)
+    question_ids: Mapped[list[int]] = mapped_column(sa.JSON)
+    option_order: Mapped[dict[str, list[int]]] = mapped_column(sa.JSON)
+    current_index: Mapped[int] = mapped_column(default=-1)
+    question_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    seconds_per_question: Mapped[int] = mapped_column(default=20)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def current_question_id(self) -> int | None:
+        if 0 <= self.current_index < len(self.question_ids):
+            return self.question_ids[self.current_index]
+        return None
+
+
+class LiveAnswer(db.Model):
+    """A player's answer to one live question; the first answer is final."""
+
+    __tablename__ = "quiz_live_answers"
+    __table_args__ = (
+        sa.UniqueConstraint("session_id", "question_id", "member_id", name="uq_quiz_live_answers_player"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("quiz_live_sessions.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[int] = mapped_column(sa.ForeignKey("quiz_questions.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    option_ids: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
+    is_correct: Mapped[bool] = mapped_column(default=False)
+    response_ms: Mapped[int] = mapped_column(default=0)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

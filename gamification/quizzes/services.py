@@ -46,7 +46,7 @@ GRACE = timedelta(seconds=2)
 MAX_OPTIONS = 6
 LANGUAGES = ("fa", "en")
 TRUE_FALSE_LABELS = {"fa": ("درست", "نادرست"), "en": ("True", "False")}
-_shuffler = random.SystemRandom()  # the order must not be guessable from anything the member sees
+shuffler = random.SystemRandom()  # the order must not be guessable from anything the member sees
 
 
 def _audit(actor: Member | None, kind: str, object_id: int, action: str, **attributes: Any) -> None:
@@ -122,7 +122,7 @@ def add_question(
     # Rows are inserted in a random order, so that option ids never reveal the order the admin
     # typed them in (admins tend to type the right answer first); ``position`` keeps that order.
     numbered = list(enumerate(pairs))
-    _shuffler.shuffle(numbered)
+    shuffler.shuffle(numbered)
     for position, (option_text, is_correct) in numbered:
         db.session.add(Option(question_id=question.id, text=option_text, is_correct=is_correct, position=position))
     db.session.flush()
@@ -262,7 +262,7 @@ def open_attempt(quiz_id: int, member_id: int) -> Attempt | None:
     )
 
 
-def _draw(quiz: Quiz) -> list[Question]:
+def draw_questions(quiz: Quiz) -> list[Question]:
     if quiz.selection == Selection.FIXED:
         ids = list(quiz.fixed_question_ids)
     else:
@@ -271,11 +271,11 @@ def _draw(quiz: Quiz) -> list[Question]:
                 sa.select(Question.id).where(Question.bank_id == quiz.bank_id, Question.is_archived.is_(False))
             )
         )
-        ids = _shuffler.sample(pool, min(quiz.draw_count, len(pool)))
+        ids = shuffler.sample(pool, min(quiz.draw_count, len(pool)))
     questions = list(
         db.session.scalars(sa.select(Question).options(selectinload(Question.options)).where(Question.id.in_(ids)))
     )
-    _shuffler.shuffle(questions)
+    shuffler.shuffle(questions)
     return questions
 
 
@@ -294,13 +294,13 @@ def start_attempt(*, actor: Member, quiz: Quiz, now: datetime | None = None) -> 
     used = attempts_used(quiz.id, actor.id)
     if used >= quiz.attempts_allowed:
         raise Conflict(_l("You have used all your attempts at this quiz."))
-    questions = _draw(quiz)
+    questions = draw_questions(quiz)
     if not questions:
         raise Conflict(_l("This quiz has no questions yet."))
     order: dict[str, list[int]] = {}
     for question in questions:
         option_ids = [option.id for option in question.options]
-        _shuffler.shuffle(option_ids)
+        shuffler.shuffle(option_ids)
         order[str(question.id)] = option_ids
     deadline = min(now + timedelta(seconds=quiz.time_limit_seconds), quiz.closes_at)
     attempt = Attempt(

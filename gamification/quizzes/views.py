@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from gamification.quizzes import policies, queries, services
+from gamification.quizzes import live, policies, queries, services
 from gamification.quizzes.forms import AttemptForm, BankForm, QuestionForm, QuizForm, to_local, to_utc
-from gamification.quizzes.models import Attempt, Layout, Question, QuestionBank, Quiz
+from gamification.quizzes.models import Attempt, Layout, LiveSession, Question, QuestionBank, Quiz
 from portal.accounts.access import role_required
 from portal.db import db, utcnow
 from portal.errors import DomainError, ValidationFailed
@@ -53,6 +53,7 @@ def detail(quiz_id: int) -> Any:
         running=running,
         attempts_left=quiz.attempts_allowed - len(mine),
         leaderboard=queries.leaderboard(quiz.id),
+        live_session=live.active_session(quiz.id),
         form=AttemptForm(),
         now=utcnow(),
     )
@@ -354,3 +355,79 @@ def admin_edit(quiz_id: int | None = None) -> Any:
             return redirect(url_for("quizzes.detail", quiz_id=quiz.id), code=303)
     status = 422 if request.method == "POST" else 200
     return render_template("quizzes/admin_form.html", form=form, quiz=quiz), status
+
+
+# --- live quiz events -------------------------------------------------------------------------
+
+
+def _live_or_404(session_id: int) -> LiveSession:
+    return _get_or_404(LiveSession, session_id)
+
+
+@bp.post("/admin/quizzes/<int:quiz_id>/live")
+@role_required("admin")
+def live_start(quiz_id: int) -> Any:
+    quiz = _get_or_404(Quiz, quiz_id)
+    if not AttemptForm().validate_on_submit():
+        abort(400)
+    try:
+        session = live.start_live(actor=current_user, quiz=quiz)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+        return redirect(url_for("quizzes.detail", quiz_id=quiz.id), code=303)
+    db.session.commit()
+    return redirect(url_for("quizzes.live_host", session_id=session.id), code=303)
+
+
+@bp.get("/quizzes/live/<int:session_id>/host")
+@role_required("admin")
+def live_host(session_id: int) -> Any:
+    session = _live_or_404(session_id)
+    quiz = db.session.get(Quiz, session.quiz_id)
+    return render_template(
+        "quizzes/live_host.html", session=session, quiz=quiz, state=live.state(session),
+        answers=live.answer_count(session), form=AttemptForm(),
+    )  # fmt: skip
+
+
+@bp.post("/quizzes/live/<int:session_id>/<any(next, reveal):step>")
+@role_required("admin")
+def live_step(session_id: int, step: str) -> Any:
+    session = _live_or_404(session_id)
+    if AttemptForm().validate_on_submit():
+        try:
+            if step == "next":
+                live.next_question(actor=current_user, session=session)
+            else:
+                live.reveal(actor=current_user, session=session)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc.message), "danger")
+        else:
+            db.session.commit()
+    return redirect(url_for("quizzes.live_host", session_id=session_id), code=303)
+
+
+@bp.get("/quizzes/live/<int:session_id>")
+@login_required
+def live_play(session_id: int) -> Any:
+    session = _live_or_404(session_id)
+    quiz = db.session.get(Quiz, session.quiz_id)
+    return render_template("quizzes/live_play.html", session=session, quiz=quiz, form=AttemptForm())
+
+
+@bp.post("/quizzes/live/<int:session_id>/answer")
+@login_required
+def live_answer(session_id: int) -> Any:
+    """JSON in and out (called by the player's page); refusals come back as the API's error body."""
+    session = _live_or_404(session_id)
+    payload = request.get_json(silent=True) or {}
+    try:
+        question_id = int(payload.get("question"))
+        option_ids = [int(i) for i in payload.get("options") or []]
+    except (TypeError, ValueError):
+        raise ValidationFailed(_("That answer is not one of this question's options.")) from None
+    live.answer(actor=current_user, session=session, question_id=question_id, option_ids=option_ids)
+    db.session.commit()
+    return jsonify({"ok": True, "message": _("Answer received. Wait for the reveal!")})

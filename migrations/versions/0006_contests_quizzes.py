@@ -181,6 +181,27 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_quiz_attempts_quiz_id'), ['quiz_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_quiz_attempts_score_percent'), ['score_percent'], unique=False)
 
+    op.create_table('quiz_live_sessions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('quiz_id', sa.Integer(), nullable=False),
+    sa.Column('host_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('question_ids', sa.JSON(), nullable=False),
+    sa.Column('option_order', sa.JSON(), nullable=False),
+    sa.Column('current_index', sa.Integer(), nullable=False),
+    sa.Column('question_started_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('seconds_per_question', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['host_id'], ['members.id'], name=op.f('fk_quiz_live_sessions_host_id_members'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['quiz_id'], ['quizzes.id'], name=op.f('fk_quiz_live_sessions_quiz_id_quizzes'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_quiz_live_sessions'))
+    )
+    with op.batch_alter_table('quiz_live_sessions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_quiz_live_sessions_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_quiz_live_sessions_host_id'), ['host_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_quiz_live_sessions_quiz_id'), ['quiz_id'], unique=False)
+
     op.create_table('quiz_options',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('question_id', sa.Integer(), nullable=False),
@@ -209,8 +230,34 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_quiz_answers_attempt_id'), ['attempt_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_quiz_answers_question_id'), ['question_id'], unique=False)
 
+    op.create_table('quiz_live_answers',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('session_id', sa.Integer(), nullable=False),
+    sa.Column('question_id', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('option_ids', sa.JSON(), nullable=False),
+    sa.Column('is_correct', sa.Boolean(), nullable=False),
+    sa.Column('response_ms', sa.Integer(), nullable=False),
+    sa.Column('answered_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_quiz_live_answers_member_id_members'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['question_id'], ['quiz_questions.id'], name=op.f('fk_quiz_live_answers_question_id_quiz_questions'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['session_id'], ['quiz_live_sessions.id'], name=op.f('fk_quiz_live_answers_session_id_quiz_live_sessions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_quiz_live_answers')),
+    sa.UniqueConstraint('session_id', 'question_id', 'member_id', name=op.f('uq_quiz_live_answers_player'))
+    )
+    with op.batch_alter_table('quiz_live_answers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_quiz_live_answers_member_id'), ['member_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_quiz_live_answers_question_id'), ['question_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_quiz_live_answers_session_id'), ['session_id'], unique=False)
+
 
 def downgrade():
+    with op.batch_alter_table('quiz_live_answers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_quiz_live_answers_session_id'))
+        batch_op.drop_index(batch_op.f('ix_quiz_live_answers_question_id'))
+        batch_op.drop_index(batch_op.f('ix_quiz_live_answers_member_id'))
+
+    op.drop_table('quiz_live_answers')
     with op.batch_alter_table('quiz_answers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_quiz_answers_question_id'))
         batch_op.drop_index(batch_op.f('ix_quiz_answers_attempt_id'))
@@ -220,6 +267,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_quiz_options_question_id'))
 
     op.drop_table('quiz_options')
+    with op.batch_alter_table('quiz_live_sessions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_quiz_live_sessions_quiz_id'))
+        batch_op.drop_index(batch_op.f('ix_quiz_live_sessions_host_id'))
+        batch_op.drop_index(batch_op.f('ix_quiz_live_sessions_created_at'))
+
+    op.drop_table('quiz_live_sessions')
     with op.batch_alter_table('quiz_attempts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_quiz_attempts_score_percent'))
         batch_op.drop_index(batch_op.f('ix_quiz_attempts_quiz_id'))
