@@ -291,3 +291,14 @@ def test_admins_can_download_who_voted_what_and_members_cannot(web):
     lines = response.get_data(as_text=True).splitlines()
     assert lines[0].startswith("vote_id,entry_id,entry_author_id,voter_id,voter_name,stars")
     assert f",{entries[1].id},{entries[1].member_id},{voter.id},Voter One,1," in lines[1]
+
+
+def test_contest_list_runs_a_fixed_number_of_queries(web):
+    for phase in ("submissions", "voting", "ended"):
+        contest = ContestFactory(phase=phase)
+        EntryFactory.create_batch(3, contest_id=contest.id, member_id=MemberFactory().id)
+    db.session.commit()
+    web.get("/contests")
+    with count_queries() as counter:
+        assert web.get("/contests").status_code == 200
+    assert counter.count <= 2, counter

@@ -291,3 +291,23 @@ def test_cli_finish_expired_scores_abandoned_attempts(app):
     result = app.test_cli_runner().invoke(args=["portal", "quizzes", "finish-expired"])
     assert result.exit_code == 0, result.output
     assert "quizzes: 1 expired attempts scored" in result.output
+
+
+def test_quiz_list_and_quiz_page_run_a_fixed_number_of_queries(web):
+    from gamification.quizzes import services
+
+    quiz, _questions = make_quiz(2, attempts_allowed=10)
+    make_quiz(2)
+    for _ in range(3):
+        member = MemberFactory()
+        attempt = services.start_attempt(actor=member, quiz=quiz)
+        services.submit_attempt(actor=member, attempt=attempt)
+    sign_in(web, MemberFactory())
+    url = f"/quizzes/{quiz.id}"
+    web.get(url)
+    with count_queries() as listing:
+        assert web.get("/quizzes").status_code == 200
+    with count_queries() as page:
+        assert web.get(url).status_code == 200
+    assert listing.count <= 3, listing
+    assert page.count <= 6, page  # member, quiz, own attempts, leaderboard, live session, bell
