@@ -302,3 +302,14 @@ def test_contest_list_runs_a_fixed_number_of_queries(web):
     with count_queries() as counter:
         assert web.get("/contests").status_code == 200
     assert counter.count <= 2, counter
+
+
+def test_a_persian_member_reads_the_refusal_in_persian(app):
+    contest, entries = _voting_contest(n=2)
+    client = make_client(app)
+    sign_in(client, MemberFactory(language="fa"))
+    token = csrf_token(client, f"/contests/{contest.id}")
+    contest.voting_close_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    client.post(f"/contests/{contest.id}/entries/{entries[0].id}/vote", data={"csrf_token": token})
+    assert ("danger", "رأی‌گیری این مسابقه تمام شده است؛ رأی شما ثبت نشد.") in flashes(client)

@@ -311,3 +311,22 @@ def test_quiz_list_and_quiz_page_run_a_fixed_number_of_queries(web):
         assert web.get(url).status_code == 200
     assert listing.count <= 3, listing
     assert page.count <= 6, page  # member, quiz, own attempts, leaderboard, live session, bell
+
+
+def test_finish_now_saves_the_chosen_answer_and_scores_the_attempt(web):
+    quiz, questions = make_quiz(3)
+    lookup = {q.id: q for q in questions}
+    sign_in(web, MemberFactory())
+    attempt = _start(web, quiz)
+    first = attempt.question_ids[0]
+    html = web.get(f"/quizzes/attempts/{attempt.id}?q=1").get_data(as_text=True)
+    assert 'name="go" value="finish"' in html  # "Finish now" is offered before the last question
+    response = post_form(
+        web,
+        f"/quizzes/attempts/{attempt.id}/answer",
+        {"question_id": first, "number": 1, "answer": right_option(lookup[first]), "go": "finish"},
+        page=f"/quizzes/attempts/{attempt.id}",
+    )
+    assert response.headers["Location"].endswith(f"/quizzes/attempts/{attempt.id}/result")
+    attempt = fresh(attempt)
+    assert (attempt.correct_count, attempt.total, attempt.score_percent) == (1, 3, 33)
