@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,18 +13,31 @@ from flask_babel import lazy_gettext as _l
 
 from forums import cli as forums_cli
 from forums import demo as forums_demo
+from forums import digest as forums_digest
 from forums import live as forums_live
 from forums import moderation as forums_moderation
 from forums import search_source as forums_search
 from forums import sockets as forums_sockets
 from forums import views as forums_views
+from gamification.contests import cli as contest_cli
+from gamification.contests import demo as contest_demo
+from gamification.contests import jobs as contest_jobs
+from gamification.contests import moderation as contest_moderation
+from gamification.contests import views as contest_views
 from gamification.engine import cli as engine_cli
 from gamification.engine import demo as engine_demo
 from gamification.engine import services as engine_services
+from gamification.engine import tasks as engine_tasks
 from gamification.engine import views as engine_views
+from gamification.quizzes import cli as quiz_cli
+from gamification.quizzes import demo as quiz_demo
+from gamification.quizzes import jobs as quiz_jobs
+from gamification.quizzes import sockets as quiz_sockets
+from gamification.quizzes import views as quiz_views
 from knowledge import demo as knowledge_demo
 from knowledge.kb import views as kb_views
 from knowledge.tickets import desk_views as ticket_desk_views
+from knowledge.tickets import jobs as ticket_jobs
 from knowledge.tickets import views as ticket_views
 from knowledge.tickets.cli import tickets as tickets_cli
 from portal import errors, i18n, jobs, search, security
@@ -50,6 +64,7 @@ from portal.moderation import subscribers as moderation_subscribers
 from portal.moderation import views as moderation_views
 from portal.moderation.cli import moderation as moderation_cli
 from portal.moderation.members import member_adapter
+from portal.moderation.services import trust as moderation_trust
 from portal.notifications import kinds as notification_kinds
 from portal.notifications import sockets as notification_sockets
 from portal.notifications import subscribers as notification_subscribers
@@ -69,6 +84,8 @@ BLUEPRINTS = [
     kb_views.bp,
     ticket_views.bp,
     ticket_desk_views.bp,
+    contest_views.bp,
+    quiz_views.bp,
 ]
 
 # Seeders of the demo club, in order; each is idempotent.
@@ -78,10 +95,12 @@ DEMO_SEEDERS = [
     forums_demo.seed_forums,
     moderation_demo.seed_moderation,
     knowledge_demo.seed_knowledge,
+    contest_demo.seed_contests,
+    quiz_demo.seed_quizzes,
 ]
 
 # Moderatable content: one adapter per kind, from each content package's moderation.py.
-MODERATION_ADAPTERS: list[Any] = [member_adapter, *forums_moderation.ADAPTERS]
+MODERATION_ADAPTERS: list[Any] = [member_adapter, *forums_moderation.ADAPTERS, *contest_moderation.ADAPTERS]
 
 
 def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Flask:
@@ -134,6 +153,8 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
     forums_sockets.register()
     for source in forums_search.SOURCES:
         search.register_source(source)
+    quiz_sockets.register()
+    _schedule_jobs(app)
     _register_cli(app)
     return app
 
@@ -159,6 +180,25 @@ def _wire_events() -> None:
     bus.subscribe("*", api_webhooks.on_event)
 
 
+def _schedule_jobs(app: Flask) -> None:
+    """The periodic jobs, each claimed once per interval across processes (see portal/jobs.py)."""
+    every = {
+        engine_tasks.release_pending_points: timedelta(hours=1),
+        engine_tasks.warn_expiring_points: timedelta(days=1),
+        engine_tasks.expire_points: timedelta(days=1),
+        engine_tasks.nightly_tiers: timedelta(days=1),
+        forums_digest.digest_job: timedelta(hours=1),
+        api_webhooks.retry_due_deliveries: timedelta(minutes=1),
+        moderation_trust.recompute_trust_levels: timedelta(days=1),
+        ticket_jobs.check_sla: timedelta(minutes=5),
+        ticket_jobs.close_resolved_tickets: timedelta(hours=1),
+        contest_jobs.close_due_contests: timedelta(minutes=5),
+        quiz_jobs.finish_expired_attempts: timedelta(minutes=5),
+    }
+    for job, interval in every.items():
+        jobs.schedule(job, every=interval, app=app)
+
+
 def _register_moderation() -> None:
     """Content kinds moderation can act on, and how its notifications read."""
     moderation_registry.clear()
@@ -179,6 +219,8 @@ def _register_cli(app: Flask) -> None:
     portal_cli.add_command(webhooks_cli)
     portal_cli.add_command(moderation_cli)
     portal_cli.add_command(tickets_cli)
+    portal_cli.add_command(contest_cli.contests)
+    portal_cli.add_command(quiz_cli.quizzes)
 
     @portal_cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Only seed when the database has no members yet.")

@@ -1,0 +1,1 @@
+"""Photo contests: themed submissions, fair voting, winners computed when voting closes."""

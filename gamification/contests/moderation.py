@@ -1,0 +1,57 @@
+"""The moderation adapter for contest entries; portal/app.py registers it with moderation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+
+from gamification.contests import services
+from gamification.contests.models import Entry, EntryStatus
+from portal.db import db
+
+
+class EntryModeration:
+    """Hiding or deleting an entry emits ``contest.entry_removed`` (its participation points are
+    reversed, same source as ``contest.entered``); restoring emits ``contest.entered`` again."""
+
+    kind = "contest_entry"
+    label = _l("Contest photo")
+
+    def load(self, id: int) -> Entry | None:
+        entry = db.session.get(Entry, id)
+        return None if entry is None or entry.status == EntryStatus.DELETED else entry
+
+    def author_id(self, obj: Entry) -> int | None:
+        return obj.member_id
+
+    def title(self, obj: Entry) -> str:
+        return obj.caption or str(_l("Contest photo"))
+
+    def excerpt_html(self, obj: Entry) -> Markup:
+        return Markup('<img src="/media/{}" alt="{}" class="img-thumbnail" width="160" loading="lazy">').format(
+            obj.image_key("thumb"), obj.caption
+        )
+
+    def url(self, obj: Entry) -> str:
+        return f"{services.contest_path(obj.contest_id)}#entry-{obj.id}"
+
+    def is_visible(self, obj: Entry) -> bool:
+        return obj.status == EntryStatus.VISIBLE
+
+    def hide(self, obj: Entry, *, actor: Any, reason: str = "") -> None:
+        services.set_entry_status(actor=actor, entry=obj, status=EntryStatus.HIDDEN, reason=reason)
+
+    def restore(self, obj: Entry, *, actor: Any, reason: str = "") -> None:
+        services.set_entry_status(actor=actor, entry=obj, status=EntryStatus.VISIBLE, reason=reason)
+
+    def hold(self, obj: Entry) -> None:
+        services.set_entry_status(actor=None, entry=obj, status=EntryStatus.PENDING)
+
+    def delete(self, obj: Entry, *, actor: Any, reason: str = "") -> None:
+        services.set_entry_status(actor=actor, entry=obj, status=EntryStatus.DELETED, reason=reason)
+
+
+entry_moderation = EntryModeration()
+ADAPTERS = [entry_moderation]

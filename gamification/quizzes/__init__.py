@@ -1,0 +1,1 @@
+"""Quizzes: question banks, timed attempts scored on the server, results and leaderboards."""

@@ -1,0 +1,15 @@
+"""Fixtures for the gamification tests: services' messages read in English outside requests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask_babel import force_locale
+
+
+@pytest.fixture(autouse=True)
+def english_messages(db_session) -> Iterator[None]:
+    """Service errors raised outside a request are rendered in English, so tests can match them."""
+    with force_locale("en"):
+        yield
