@@ -30,7 +30,9 @@ def push_post(event: Event) -> None:
 
 def push_topic(event: Event) -> None:
     """A new topic: open topic lists show the "new topics" bar."""
-    topic = db.session.get(Topic, event.attributes.get("topic_id"))
+    topic_id = event.attributes.get("topic_id")
+    # Events of the same name from outside the forums (the API, replays) carry no topic.
+    topic = db.session.get(Topic, topic_id) if isinstance(topic_id, int) else None
     if topic is None or not topic.is_visible:
         return
     data = {"topic_id": topic.id, "category_id": topic.category_id}

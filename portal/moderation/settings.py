@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 
 DEFAULTS: dict[str, Any] = {
     # An item flagged by this many members is hidden at once, pending review.
@@ -44,3 +46,26 @@ POSTING_EVENTS = frozenset({"topic.created", "post.created"})
 
 def setting(name: str) -> Any:
     return current_app.config.get(name, DEFAULTS[name])
+
+
+@contextmanager
+def gates_lifted(app: Flask) -> Iterator[None]:
+    """No holds and no daily allowances while the block runs: for loading history (the demo club)
+    and for tests of what content packages do on their own."""
+    unlimited = {"topics": None, "replies": None, "likes": None, "flags": None, "invites": None}
+    overrides = {
+        "MODERATION_HOLD_FIRST_POSTS": 0,
+        "MODERATION_MAX_LINKS": 10_000,
+        "MODERATION_ALLOWANCES": {level: dict(unlimited) for level in range(5)},
+        "MODERATION_FIRST_DAY_ALLOWANCES": dict(unlimited),
+    }
+    saved = {key: app.config[key] for key in overrides if key in app.config}
+    app.config.update(overrides)
+    try:
+        yield
+    finally:
+        for key in overrides:
+            if key in saved:
+                app.config[key] = saved[key]
+            else:
+                app.config.pop(key, None)

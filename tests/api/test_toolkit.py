@@ -29,13 +29,17 @@ def test_no_key_is_401_with_a_bearer_challenge(web):
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_error_messages_follow_the_clubs_language(app):
+def test_error_messages_are_english_unless_the_client_asks_for_persian(app):
     from tests.portal.web import make_client
 
     response = make_client(app).get("/api/v1/members/1", headers={"Authorization": "Bearer nope"})
-    assert response.get_json()["error"]["message"] == "این کلید API معتبر نیست یا باطل شده است."
-    english = make_client(app).get("/api/v1/members/1?lang=en", headers={"Authorization": "Bearer nope"})
-    assert english.get_json()["error"]["message"] == "This API key is not valid or has been revoked."
+    assert response.get_json()["error"]["message"] == "This API key is not valid or has been revoked."
+    persian = make_client(app).get(
+        "/api/v1/members/1", headers={"Authorization": "Bearer nope", "Accept-Language": "fa-IR,fa;q=0.9"}
+    )
+    assert persian.get_json()["error"]["message"] == "این کلید API معتبر نیست یا باطل شده است."
+    chosen = make_client(app).get("/api/v1/members/1?lang=fa", headers={"Authorization": "Bearer nope"})
+    assert chosen.get_json()["error"]["message"] == "این کلید API معتبر نیست یا باطل شده است."
 
 
 @pytest.mark.parametrize("header", ["Bearer nope", "Bearer ", "Basic dXNlcjpwYXNz", "bgk_raw-key-without-scheme"])

@@ -23,3 +23,8 @@ def search_index(app, tmp_path):
     yield tmp_path / "search"
     search.close_backends()
     app.config["SEARCH_INDEX_DIR"] = previous
+
+
+@pytest.fixture(autouse=True)
+def _forums_alone(without_moderation_gates):
+    """Forum behaviour on its own (moderation's tests cover its holds and allowances)."""

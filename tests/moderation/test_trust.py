@@ -145,6 +145,8 @@ def test_likes_received_and_posts_read_are_counted_from_events():
 def test_a_visit_counts_once_a_day(web):
     member = MemberFactory()
     sign_in(web, member)
+    with web.session_transaction() as session:
+        session.pop("visit_day")  # a session not yet seen today
     web.get("/")
     web.get("/")
     record = db.session.get(TrustRecord, member.id)

@@ -31,12 +31,14 @@ def not_a_job() -> None:
 
 @pytest.fixture
 def scheduled(app):
+    """Only this module's two jobs are scheduled while a test runs (the club's own are set aside)."""
     RUNS.clear()
+    club_schedules = app.extensions.get("portal.schedules", {})
+    app.extensions["portal.schedules"] = {}
     jobs.schedule(tick_job, every=timedelta(hours=1), app=app)
     jobs.schedule(failing_job, every=timedelta(days=1), app=app)
     yield
-    app.extensions["portal.schedules"].pop(jobs.job_name(tick_job))
-    app.extensions["portal.schedules"].pop(jobs.job_name(failing_job))
+    app.extensions["portal.schedules"] = club_schedules
 
 
 def _row(fn):
@@ -88,6 +90,13 @@ def test_the_scheduler_thread_runs_due_jobs_until_stopped(app, scheduled):
         scheduler.join(5)
     assert RUNS == ["tick"]
     assert not scheduler.is_alive()
+
+
+def test_the_club_schedules_its_periodic_jobs(app):
+    names = {entry.name for entry in jobs.schedules(app)}
+    assert "gamification.engine.tasks.expire_points" in names
+    assert "knowledge.tickets.jobs.check_sla" in names
+    assert "portal.api.webhooks.retry_due_deliveries" in names
 
 
 def test_the_scheduler_is_not_started_in_tests_or_by_other_backends(app):

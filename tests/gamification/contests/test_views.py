@@ -63,7 +63,8 @@ def test_gallery_page_runs_a_fixed_number_of_queries(web):
     with count_queries() as counter:
         response = web.get(url)
     assert response.status_code == 200
-    assert counter.count <= 8, counter
+    # Two of these read the tiers (the engine's tier list and the viewer's tier) for the eligibility rule.
+    assert counter.count <= 10, counter
     EntryFactory.create_batch(10, contest_id=contest.id, member_id=MemberFactory().id)
     db.session.commit()
     with count_queries() as more:
