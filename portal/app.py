@@ -26,6 +26,7 @@ from gamification.contests import moderation as contest_moderation
 from gamification.contests import views as contest_views
 from gamification.engine import cli as engine_cli
 from gamification.engine import demo as engine_demo
+from gamification.engine import queries as engine_queries
 from gamification.engine import services as engine_services
 from gamification.engine import tasks as engine_tasks
 from gamification.engine import views as engine_views
@@ -156,6 +157,8 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
         search.register_source(source)
     quiz_sockets.register()
     _schedule_jobs(app)
+    api_toolkit.clear_member_fields()
+    api_toolkit.register_member_fields(engine_queries.standing_fields)  # points, tier and badges in /api/v1
     _register_cli(app)
     return app
 

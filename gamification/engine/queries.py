@@ -133,6 +133,22 @@ def member_standing(member_id: int) -> Standing:
     )
 
 
+def standing_fields(member_id: int) -> dict[str, Any]:
+    """The standing as the integration API's member answer spells it (API.md)."""
+    standing = member_standing(member_id)
+    return {
+        "points": standing.points,
+        "qualifying_points": standing.qualifying_points,
+        "tier": standing.tier,
+        "next_tier": standing.next_tier,
+        "points_to_next_tier": standing.points_to_next_tier,
+        "badges": [
+            {"code": badge.code, "name": badge.name, "awarded_at": badge.earned_at.isoformat()}
+            for badge in standing.badges
+        ],
+    }
+
+
 @dataclass(frozen=True)
 class ProfilePoints:
     """What a profile shows of the engine: points, tier name and badges."""

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from gamification.engine import services as engine_services
 from portal.accounts.models import Member, Organisation
 from portal.api import toolkit
 from portal.extensions import db
 from tests.api.conftest import bearer
-from tests.factories import MemberFactory, OrganisationFactory
+from tests.factories import AdminFactory, MemberFactory, OrganisationFactory
 from tests.helpers import count_queries
 from tests.portal.web import fresh, recorded_events, sign_in
 
@@ -122,7 +123,7 @@ def test_a_member_read_by_external_id(web, writer):
     assert body["id"] == created.get_json()["id"]
 
 
-def test_standing_is_neutral_until_the_engine_provides_it(web, writer):
+def test_a_new_members_standing_comes_from_the_engine(web, writer):
     member = MemberFactory()
     db.session.commit()
     body = web.get(f"/api/v1/members/{member.id}", headers=writer).get_json()
@@ -136,6 +137,14 @@ def test_standing_is_neutral_until_the_engine_provides_it(web, writer):
     }
 
 
+def test_the_member_answer_carries_the_engines_points(web, writer):
+    member = MemberFactory()
+    engine_services.adjust_points(actor=AdminFactory(), member_id=member.id, points=120, reason="welcome gift")
+    db.session.commit()
+    body = web.get(f"/api/v1/members/{member.id}", headers=writer).get_json()
+    assert body["points"] == 120
+
+
 def test_a_registered_provider_fills_the_standing(web, writer):
     member = MemberFactory()
     db.session.commit()
@@ -143,11 +152,15 @@ def test_a_registered_provider_fills_the_standing(web, writer):
     def standing(member_id: int) -> dict:
         return {"points": member_id * 10, "tier": "gold", "badges": [{"code": "first-post", "name": "First post"}]}
 
+    engine_providers = list(toolkit._member_field_providers)
+    toolkit.clear_member_fields()
     toolkit.register_member_fields(standing)
     try:
         body = web.get(f"/api/v1/members/{member.id}", headers=writer).get_json()
     finally:
         toolkit.clear_member_fields()
+        for provider in engine_providers:
+            toolkit.register_member_fields(provider)
     assert body["points"] == member.id * 10
     assert body["tier"] == "gold"
     assert body["badges"] == [{"code": "first-post", "name": "First post"}]
@@ -159,7 +172,8 @@ def test_reading_a_member_takes_few_queries(web, writer):
     web.get(f"/api/v1/members/{member.id}", headers=writer)  # the key's last use is recorded once a minute
     with count_queries() as counter:
         assert web.get(f"/api/v1/members/{member.id}", headers=writer).status_code == 200
-    assert counter.count <= 3, counter
+    # key, member, organisation; then the engine: the balance row, the tier ladder, the badges.
+    assert counter.count <= 6, counter
 
 
 def test_me_answers_the_logged_in_member(web):
