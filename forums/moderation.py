@@ -10,7 +10,7 @@ from markupsafe import Markup
 from forums import services
 from forums.models import Post, PostStatus, Topic
 from forums.paths import post_path, topic_path
-from portal.db import db
+from portal.db import db, int_id
 from portal.sanitize import plain_text
 
 
@@ -19,7 +19,8 @@ class PostModeration:
     label = _l("Forum post")
 
     def load(self, id: int) -> Post | None:
-        return db.session.get(Post, id)
+        key = int_id(id)
+        return db.session.get(Post, key) if key is not None else None
 
     def author_id(self, obj: Post) -> int | None:
         return obj.author_id
@@ -58,7 +59,8 @@ class TopicModeration:
     label = _l("Forum topic")
 
     def load(self, id: int) -> Topic | None:
-        return db.session.get(Topic, id)
+        key = int_id(id)
+        return db.session.get(Topic, key) if key is not None else None
 
     def author_id(self, obj: Topic) -> int | None:
         return obj.author_id

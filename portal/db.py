@@ -34,6 +34,29 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 
+# Objects a migration creates on purpose outside the models (e.g. PostgreSQL's generated
+# tsvector column and its GIN index for search), as "table.column" or an index name.
+DATABASE_ONLY_OBJECTS = {"search_documents.tsv", "ix_search_documents_tsv"}
+
+
+def include_in_autogenerate(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Alembic's ``include_object``: leaves the database-only objects out of model comparisons."""
+    if type_ == "column":
+        return f"{obj.table.name}.{name}" not in DATABASE_ONLY_OBJECTS
+    return name not in DATABASE_ONLY_OBJECTS
+
+
+def int_id(value: Any) -> int | None:
+    """An integer primary key from an event source's id, or None when it cannot be one
+    (PostgreSQL refuses to compare an integer column with text such as ``"load-1"``)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    text = str(value)
+    return int(text) if text.isdigit() else None
+
+
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC (what every timestamp column stores)."""
     return datetime.now(UTC)

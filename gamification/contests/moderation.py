@@ -9,7 +9,7 @@ from markupsafe import Markup
 
 from gamification.contests import services
 from gamification.contests.models import Entry, EntryStatus
-from portal.db import db
+from portal.db import db, int_id
 
 
 class EntryModeration:
@@ -20,7 +20,8 @@ class EntryModeration:
     label = _l("Contest photo")
 
     def load(self, id: int) -> Entry | None:
-        entry = db.session.get(Entry, id)
+        key = int_id(id)
+        entry = db.session.get(Entry, key) if key is not None else None
         return None if entry is None or entry.status == EntryStatus.DELETED else entry
 
     def author_id(self, obj: Entry) -> int | None:

@@ -44,6 +44,7 @@ def on_member_content(event: Event) -> None:
     member = db.session.get(Member, event.member_id)
     if member is None or policies.exempt_from_limits(member):
         return
+    trust.lock_record(member.id)
     if posting:
         sanctions.check_can_post(member.id, event.attributes.get("category_id"))
     if allowance:
@@ -90,7 +91,9 @@ def _filter_and_hold(event: Event, member: Member) -> None:
 
 
 def on_like_received(event: Event) -> None:
-    if event.member_id is not None:
+    # Trust counts likes given by members inside the club (they name the liker); likes
+    # reported by outside systems through the API pay points but say nothing of trust.
+    if event.member_id is not None and event.attributes.get("liker_id") is not None:
         trust.add_like_received(event.member_id)
 
 

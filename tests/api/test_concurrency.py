@@ -15,6 +15,7 @@ from portal.api.models import ApiKey
 from portal.app import create_app
 from portal.events import bus
 from portal.extensions import db
+from portal.moderation.models import AuditEntry
 from tests.conftest import test_settings as make_settings
 
 pytestmark = pytest.mark.postgres
@@ -37,6 +38,14 @@ def live_app(tmp_path, database_url) -> Iterator[Flask]:
         with other.app_context():
             db.session.execute(sa.delete(Member).where(Member.external_id.like("race-%")))
             db.session.execute(sa.delete(Organisation).where(Organisation.name.like("Race %")))
+            racer_keys = sa.select(ApiKey.id).where(ApiKey.name == "Racer")
+            # The audit log refuses ORM deletes; this test's own committed entries go by plain SQL.
+            db.session.execute(
+                sa.delete(AuditEntry.__table__).where(
+                    AuditEntry.__table__.c.object_kind == "api_key",
+                    AuditEntry.__table__.c.object_id.in_(sa.select(sa.cast(racer_keys.subquery().c.id, sa.String))),
+                )
+            )
             db.session.execute(sa.delete(ApiKey).where(ApiKey.name == "Racer"))
             db.session.commit()
             db.session.remove()

@@ -136,8 +136,9 @@ def test_holding_a_kind_without_an_adapter_does_nothing(db_session):
 
 def test_likes_received_and_posts_read_are_counted_from_events():
     member = _veteran()
-    emit("like.received", member_id=member.id, source=("like", 1))
+    emit("like.received", member_id=member.id, source=("like", 1), attributes={"liker_id": 99})
     emit("topic.read", member_id=member.id, source=("topic", 3), attributes={"posts": 7})
+    emit("like.received", member_id=member.id, source=("external", "pos-1"))  # from an outside system
     record = _record(member.id)
     assert (record.likes_received, record.posts_read) == (1, 7)
 

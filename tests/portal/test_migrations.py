@@ -15,6 +15,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from portal.config import ROOT
+from portal.db import include_in_autogenerate
 from portal.extensions import db
 
 MIGRATIONS = ROOT / "migrations"
@@ -23,7 +24,9 @@ MIGRATIONS = ROOT / "migrations"
 def _differences(engine: sa.Engine) -> list:
     """What ``flask db migrate`` would write if run now: nothing, when migrations and models agree."""
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True, "render_as_batch": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "render_as_batch": True, "include_object": include_in_autogenerate}
+        )
         return compare_metadata(context, db.metadata)
 
 

@@ -44,6 +44,17 @@ def record_for(member_id: int) -> TrustRecord:
     return record  # type: ignore[return-value]
 
 
+def lock_record(member_id: int) -> None:
+    """Takes the member's trust row lock (PostgreSQL) before any other moderation write.
+
+    Every content event of a member then updates its rows in one order (trust row, daily
+    usage, then the engine's balance), so concurrent events of one member queue up
+    instead of deadlocking. SQLite serialises writers anyway and ignores FOR UPDATE.
+    """
+    record_for(member_id)
+    db.session.execute(sa.select(TrustRecord.member_id).where(TrustRecord.member_id == member_id).with_for_update())
+
+
 def level_of(member_id: int) -> int:
     return db.session.scalar(sa.select(TrustRecord.level).where(TrustRecord.member_id == member_id)) or 0
 
