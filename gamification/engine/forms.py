@@ -12,36 +12,6 @@ from gamification.engine.catalog import EVENT_TYPES
 REQUIRED = _l("This field is required.")
 WHOLE = _l("Enter a whole number.")
 
-RULE_FIELDS = [
-    "code",
-    "name_fa",
-    "name_en",
-    "event_type",
-    "is_active",
-    "points",
-    "amount_unit",
-    "feeds",
-    "cond_city",
-    "cond_job_title",
-    "cond_organisation_id",
-    "cond_tier",
-    "cond_min_completion",
-    "cond_min_amount",
-    "cond_category_id",
-    "cond_attribute",
-    "cond_attribute_value",
-    "cap_day",
-    "cap_week",
-    "cap_month",
-    "cap_lifetime",
-    "community",
-    "starts_at",
-    "ends_at",
-    "expires_days",
-    "pending_days",
-    "apply_multiplier",
-]
-
 
 def _count(label: object, maximum: int = 10**9) -> IntegerField:
     return IntegerField(label, validators=[Optional(), NumberRange(min=1, max=maximum)])

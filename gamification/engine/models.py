@@ -238,3 +238,35 @@ class Referral(db.Model):
     first_post_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# What an admin edits on a rule: the rule form's fields, the service's columns, the audit's snapshot.
+RULE_FIELDS = [
+    "code",
+    "name_fa",
+    "name_en",
+    "event_type",
+    "is_active",
+    "points",
+    "amount_unit",
+    "feeds",
+    "cond_city",
+    "cond_job_title",
+    "cond_organisation_id",
+    "cond_tier",
+    "cond_min_completion",
+    "cond_min_amount",
+    "cond_category_id",
+    "cond_attribute",
+    "cond_attribute_value",
+    "cap_day",
+    "cap_week",
+    "cap_month",
+    "cap_lifetime",
+    "community",
+    "starts_at",
+    "ends_at",
+    "expires_days",
+    "pending_days",
+    "apply_multiplier",
+]

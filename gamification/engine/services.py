@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from gamification.engine import catalog, kinds, ledger, pipeline, referrals  # noqa: F401 - kinds registers notification kinds
 from gamification.engine.bulk import one_of
-from gamification.engine.models import FEEDS, Badge, Balance, Rule, Tier
+from gamification.engine.models import FEEDS, RULE_FIELDS, Badge, Balance, Rule, Tier
 from gamification.engine.pipeline import Incoming
 from portal.accounts.models import Member
 from portal.db import db, utcnow
@@ -332,36 +332,6 @@ def adjust_points(*, actor: Member, member_id: int, points: int, reason: str) ->
 
 # --- rules, tiers and badges (admin) -----------------------------------------------------------------
 
-RULE_COLUMNS = [
-    "code",
-    "name_fa",
-    "name_en",
-    "event_type",
-    "is_active",
-    "points",
-    "amount_unit",
-    "feeds",
-    "cond_city",
-    "cond_job_title",
-    "cond_organisation_id",
-    "cond_tier",
-    "cond_min_completion",
-    "cond_min_amount",
-    "cond_category_id",
-    "cond_attribute",
-    "cond_attribute_value",
-    "cap_day",
-    "cap_week",
-    "cap_month",
-    "cap_lifetime",
-    "community",
-    "starts_at",
-    "ends_at",
-    "expires_days",
-    "pending_days",
-    "apply_multiplier",
-]
-
 
 def local_midnight(day: date | None) -> datetime | None:
     """A date typed in the club's time zone, as the UTC moment it starts."""
@@ -372,7 +342,7 @@ def local_midnight(day: date | None) -> datetime | None:
 
 def draft_rule(data: dict[str, Any]) -> Rule:
     """An unsaved rule from form data (for the preview and the simulator); never added to the session."""
-    values = {key: data.get(key) for key in RULE_COLUMNS}
+    values = {key: data.get(key) for key in RULE_FIELDS}
     for key in ("starts_at", "ends_at"):
         if isinstance(values[key], date) and not isinstance(values[key], datetime):
             values[key] = local_midnight(values[key])
@@ -398,12 +368,12 @@ def save_rule(*, actor: Member, rule: Rule | None, data: dict[str, Any]) -> Rule
     taken = db.session.scalar(sa.select(Rule.id).where(Rule.code == draft.code))
     if taken is not None and (rule is None or taken != rule.id):
         raise Conflict(_l("Another rule already uses this code."), fields={"code": "taken"})
-    before = {key: _plain(getattr(rule, key)) for key in RULE_COLUMNS} if rule else {}
+    before = {key: _plain(getattr(rule, key)) for key in RULE_FIELDS} if rule else {}
     if rule is None:
         rule = draft
         db.session.add(rule)
     else:
-        for key in RULE_COLUMNS:
+        for key in RULE_FIELDS:
             setattr(rule, key, getattr(draft, key))
     db.session.flush()
     emit(
@@ -413,7 +383,7 @@ def save_rule(*, actor: Member, rule: Rule | None, data: dict[str, Any]) -> Rule
         attributes={
             "action": "engine.save_rule",
             "before": before,
-            "after": {key: _plain(getattr(rule, key)) for key in RULE_COLUMNS},
+            "after": {key: _plain(getattr(rule, key)) for key in RULE_FIELDS},
             "reason": "",
         },
     )

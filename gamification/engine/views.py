@@ -13,8 +13,8 @@ from wtforms import SelectChoice
 from gamification.engine import queries, referrals, services, simulator
 from gamification.engine.catalog import EVENT_TYPES
 from gamification.engine.describe import describe_both
-from gamification.engine.forms import RULE_FIELDS, ActionForm, AdjustForm, RuleForm, TierForm
-from gamification.engine.models import Badge, Rule, Tier
+from gamification.engine.forms import ActionForm, AdjustForm, RuleForm, TierForm
+from gamification.engine.models import RULE_FIELDS, Badge, Rule, Tier
 from portal.accounts.access import role_required
 from portal.accounts.queries import organisation_choices
 from portal.db import InvalidCursor, db
