@@ -24,6 +24,7 @@ from gamification.contests import demo as contest_demo
 from gamification.contests import jobs as contest_jobs
 from gamification.contests import moderation as contest_moderation
 from gamification.contests import views as contest_views
+from gamification.engine import api as engine_api  # noqa: F401 - declares the engine's /api/v1 endpoints
 from gamification.engine import cli as engine_cli
 from gamification.engine import demo as engine_demo
 from gamification.engine import queries as engine_queries

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from gamification.engine import catalog
 from gamification.engine.models import Badge, Balance, MemberBadge, PeriodTotal, PointEntry, Referral, Rule, Tier
 from portal.accounts.models import Member
-from portal.db import InvalidCursor, db, decode_cursor, encode_cursor, utcnow
+from portal.db import InvalidCursor, KeysetPage, db, decode_cursor, encode_cursor, utcnow
 from portal.i18n import current_language
 
 PERIODS = ("all", "month", "week")
@@ -367,3 +367,64 @@ def referral_stats(member_id: int) -> dict[str, Any]:
         sa.select(Referral.status, sa.func.count()).where(Referral.referrer_id == member_id).group_by(Referral.status)
     ).all()
     return dict(rows)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class LeaderboardRow:
+    rank: int
+    member_id: int
+    external_id: str | None
+    name: str
+    points: int
+    tier: str | None
+
+
+def leaderboard_page(
+    period: str = "all", *, limit: int = 20, cursor: str | None = None, category_id: int | None = None
+) -> KeysetPage[LeaderboardRow]:
+    """The ranked members from the per-period totals, keyset-paginated on (points, member id).
+
+    The cursor carries the last row's points, id and rank, so a page never counts the rows before
+    it; raises portal.db.InvalidCursor."""
+    limit = max(1, min(int(limit), 100))
+    conditions = [
+        PeriodTotal.period == period,
+        PeriodTotal.period_key == _period_key(period),
+        PeriodTotal.scope == _scope(category_id),
+        PeriodTotal.points > 0,
+    ]
+    rank = 0
+    if cursor:
+        values = decode_cursor(cursor, 3)
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in values) or values[2] < 0:
+            raise InvalidCursor(cursor)
+        last_points, last_id, rank = values
+        conditions.append(
+            sa.or_(
+                PeriodTotal.points < last_points,
+                sa.and_(PeriodTotal.points == last_points, PeriodTotal.member_id < last_id),
+            )
+        )
+    top = (
+        sa.select(PeriodTotal.member_id, PeriodTotal.points)
+        .where(*conditions)
+        .order_by(PeriodTotal.points.desc(), PeriodTotal.member_id.desc())
+        .limit(limit + 1)
+        .subquery()
+    )
+    stmt = (
+        sa.select(top.c.member_id, Member.external_id, Member.display_name, top.c.points, Balance.tier_code)
+        .join(Member, Member.id == top.c.member_id)
+        .outerjoin(Balance, Balance.member_id == top.c.member_id)
+        .order_by(top.c.points.desc(), top.c.member_id.desc())
+    )
+    rows = db.session.execute(stmt).all()
+    items = [
+        LeaderboardRow(rank + position, member_id, external_id, name, points, tier)
+        for position, (member_id, external_id, name, points, tier) in enumerate(rows[:limit], start=1)
+    ]
+    next_cursor = None
+    if len(rows) > limit:
+        last = items[-1]
+        next_cursor = encode_cursor([last.points, last.member_id, last.rank])
+    return KeysetPage(items, next_cursor)
