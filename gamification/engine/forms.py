@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from gamification.engine.catalog import EVENT_TYPES
 
@@ -77,7 +77,7 @@ class TierForm(FlaskForm):
     name_fa = StringField(_l("Name in Persian"), validators=[DataRequired(REQUIRED), Length(max=60)])
     name_en = StringField(_l("Name in English"), validators=[DataRequired(REQUIRED), Length(max=60)])
     threshold = IntegerField(
-        _l("Qualifying points needed"), validators=[DataRequired(REQUIRED), NumberRange(min=1, max=10**9)]
+        _l("Qualifying points needed"), validators=[InputRequired(REQUIRED), NumberRange(min=1, max=10**9)]
     )
     multiplier_percent = IntegerField(
         _l("Point multiplier (%)"), validators=[DataRequired(REQUIRED), NumberRange(min=100, max=1000)]
@@ -97,3 +97,62 @@ class AdjustForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A CSRF-only form for buttons (approve, reject, switch on or off)."""
+
+
+class TierCreateForm(TierForm):
+    code = StringField(
+        _l("Code"),
+        validators=[
+            DataRequired(REQUIRED),
+            Length(max=30),
+            Regexp(r"^[a-z0-9][a-z0-9_-]*$", message=_l("Lower-case letters, digits, dashes and underscores.")),
+        ],
+    )
+    color = StringField(
+        _l("Colour"),
+        default="#888888",
+        validators=[DataRequired(REQUIRED), Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("A colour such as #c0c0c0."))],
+    )
+
+
+BADGE_KIND_LABELS = {
+    "event_count": _l("An event happened this many times"),
+    "points_reached": _l("This many points earned in all"),
+    "tier_reached": _l("A tier reached"),
+    "streak": _l("This many active days in a row"),
+}
+
+
+class BadgeForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        validators=[
+            DataRequired(REQUIRED),
+            Length(max=40),
+            Regexp(r"^[a-z0-9][a-z0-9_-]*$", message=_l("Lower-case letters, digits, dashes and underscores.")),
+        ],
+    )
+    name_fa = StringField(_l("Name in Persian"), validators=[DataRequired(REQUIRED), Length(max=80)])
+    name_en = StringField(_l("Name in English"), validators=[DataRequired(REQUIRED), Length(max=80)])
+    description_fa = StringField(_l("Description in Persian"), validators=[Optional(), Length(max=300)])
+    description_en = StringField(_l("Description in English"), validators=[Optional(), Length(max=300)])
+    icon = StringField(
+        _l("Icon (an emoji)"),
+        default="🏅",
+        validators=[DataRequired(REQUIRED), Length(max=8, message=_l("At most 8 characters: one emoji."))],
+    )
+    kind = SelectField(
+        _l("Earned by"), choices=[SelectChoice(kind, label) for kind, label in BADGE_KIND_LABELS.items()]
+    )
+    event_type = SelectField(
+        _l("Event to count"),
+        choices=[
+            SelectChoice("", _l("Choose an event")),
+            *(SelectChoice(code, f"{label} ({code})") for code, label in EVENT_TYPES.items()),
+        ],
+    )
+    threshold = IntegerField(
+        _l("How many (times, points or days)"), validators=[Optional(), NumberRange(min=1, max=10**9)]
+    )
+    tier_code = SelectField(_l("Tier"), validate_choice=False)
+    is_active = BooleanField(_l("Active"), default=True)

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from gamification.engine import queries, referrals, services, simulator
+from gamification.engine import definitions, queries, referrals, services, simulator
 from gamification.engine.catalog import EVENT_TYPES
 from gamification.engine.describe import describe_both
-from gamification.engine.forms import ActionForm, AdjustForm, RuleForm, TierForm
+from gamification.engine.forms import ActionForm, AdjustForm, BadgeForm, RuleForm, TierCreateForm, TierForm
 from gamification.engine.models import RULE_FIELDS, Badge, Rule, Tier
 from portal.accounts.access import role_required
 from portal.accounts.queries import organisation_choices
@@ -189,10 +189,65 @@ def tiers() -> Any:
     return render_template("gamification/admin/tiers.html", tiers=queries.tiers(), forms=forms), status
 
 
+@bp.route("/admin/points/tiers/new", methods=["GET", "POST"])
+@role_required("admin")
+def tier_new() -> Any:
+    form = TierCreateForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                definitions.create_tier(actor=current_user, data=form.data)
+            except DomainError as exc:
+                db.session.rollback()
+                _field_error(form, exc)
+            else:
+                db.session.commit()
+                flash(_("The tier has been created."), "success")
+                return redirect(url_for("engine.tiers"), code=303)
+        status = 422
+    return render_template(
+        "gamification/admin/tier_new.html", form=form, window_days=current_app.config["TIER_WINDOW_DAYS"]
+    ), status
+
+
 @bp.get("/admin/points/badges")
 @role_required("admin")
 def badges() -> Any:
     return render_template("gamification/admin/badges.html", badges=queries.badges(), action_form=ActionForm())
+
+
+@bp.route("/admin/points/badges/new", methods=["GET", "POST"])
+@bp.route("/admin/points/badges/<int:badge_id>", methods=["GET", "POST"])
+@role_required("admin")
+def badge_edit(badge_id: int | None = None) -> Any:
+    badge = db.session.get(Badge, badge_id) if badge_id is not None else None
+    if badge_id is not None and badge is None:
+        abort(404)
+    form = BadgeForm(obj=badge) if badge is not None and request.method == "GET" else BadgeForm()
+    form.tier_code.choices = [
+        SelectChoice("", _("Choose a tier")),
+        *(SelectChoice(c, n) for c, n in queries.tier_choices()),
+    ]
+    if badge is not None:
+        form.code.data = badge.code  # the code names the badge everywhere; it never changes
+        if request.method == "GET":
+            form.event_type.data = badge.event_type or ""
+            form.tier_code.data = badge.tier_code or ""
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                saved = definitions.save_badge(actor=current_user, badge=badge, data=form.data)
+            except DomainError as exc:
+                db.session.rollback()
+                _field_error(form, exc)
+            else:
+                db.session.commit()
+                flash(_("The badge has been saved."), "success")
+                return redirect(url_for("engine.badge_edit", badge_id=saved.id), code=303)
+        status = 422
+    return render_template("gamification/admin/badge_form.html", form=form, badge=badge), status
 
 
 @bp.post("/admin/points/badges/<int:badge_id>/toggle")
