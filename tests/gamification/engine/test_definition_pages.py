@@ -217,3 +217,12 @@ def test_an_admin_changes_a_badge_but_not_its_code(admin_web):
     assert audit.before["name_en"] == "First post"
     assert audit.after["name_en"] == "First words"
     assert admin_web.get("/admin/points/badges/987654").status_code == 404
+
+
+def test_the_create_pages_speak_persian(web, admin):
+    use_language(web, "fa")
+    sign_in(web, admin)
+    assert "نشان تازه" in web.get("/admin/points/badges/new").get_data(as_text=True)
+    page = web.get("/admin/points/tiers/new").get_data(as_text=True)
+    assert "سطح تازه" in page
+    assert "۳۶۵" in page
