@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.engine_ingest                       # SQLite in a temporary folder
     .venv/bin/python -m bench.engine_ingest --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench
+    .venv/bin/python -m bench.engine_ingest --http server   # also through POST /api/v1/events/batch
 
 The PostgreSQL database's public schema is emptied first. ``--big`` also fills 100,000 members and
 1,000,000 ledger entries (through the same batch path) before timing the reads.
@@ -23,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
+from bench import engine_http
 from gamification.engine import bulk, catalog, demo, pipeline, queries, services
 from gamification.engine.models import Balance, PointEntry
 from portal.accounts.models import Member
@@ -212,6 +214,13 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--batches", type=int, default=20)
     parser.add_argument("--big", action="store_true", help="also 100,000 members and 1,000,000 entries for the reads")
+    parser.add_argument(
+        "--http",
+        nargs="?",
+        const="client",
+        choices=["client", "server"],
+        help="also ingest through POST /api/v1/events/batch with an API key (see bench.engine_http)",
+    )
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="engine-bench-"))
@@ -243,6 +252,17 @@ def main() -> None:
             f"ingest: {count} events in 1,000-event batches: {rate:,.0f} events/s wall clock"
             f" ({cpu_rate:,.0f} per CPU-second of this process; the machine's load: {os.getloadavg()[0]:.1f})"
         )
+        if args.http:
+            app.config["API_RATE_LIMIT"] = "100000 per minute"
+            with engine_http.sender(app, args.http, engine_http.create_key()) as send:
+                engine_http.ingest(send, lambda s: _batch(rng, members, s), 2, serial_start=20_000_000)  # warm-up
+                rate, cpu_rate, count = engine_http.ingest(
+                    send, lambda s: _batch(rng, members, s), args.batches, serial_start=30_000_000
+                )
+            print(
+                f"ingest over HTTP ({args.http}): {count} events in 1,000-event batches: {rate:,.0f} events/s wall"
+                f" clock ({cpu_rate:,.0f} per CPU-second; the machine's load: {os.getloadavg()[0]:.1f})"
+            )
 
         if args.big:
             members = _fill_big(members, rng)
