@@ -197,6 +197,18 @@ def profile_points(member_id: int) -> ProfilePoints:
     )
 
 
+# Keys a cursor may carry: positive and within what every database's integer columns hold.
+_CURSOR_MAX = 2**53 - 1
+
+
+def _cursor_ints(cursor: str, size: int) -> list[int]:
+    """The positive whole numbers a cursor carries; anything else was not made here (InvalidCursor)."""
+    values = decode_cursor(cursor, size)
+    if not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= _CURSOR_MAX for v in values):
+        raise InvalidCursor(cursor)
+    return values
+
+
 @dataclass(frozen=True)
 class LedgerLine:
     id: int
@@ -228,9 +240,7 @@ def ledger_page(member_id: int, *, limit: int = 20, cursor: str | None = None) -
         .limit(limit + 1)
     )
     if cursor:
-        (last_id,) = decode_cursor(cursor, 1)
-        if not isinstance(last_id, int) or isinstance(last_id, bool):
-            raise InvalidCursor(cursor)
+        (last_id,) = _cursor_ints(cursor, 1)
         stmt = stmt.where(PointEntry.id < last_id)
     rows = db.session.execute(stmt).all()
     lines = [
@@ -395,10 +405,7 @@ def leaderboard_page(
     ]
     rank = 0
     if cursor:
-        values = decode_cursor(cursor, 3)
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in values) or values[2] < 0:
-            raise InvalidCursor(cursor)
-        last_points, last_id, rank = values
+        last_points, last_id, rank = _cursor_ints(cursor, 3)
         conditions.append(
             sa.or_(
                 PeriodTotal.points < last_points,

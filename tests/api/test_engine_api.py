@@ -362,3 +362,14 @@ def test_the_openapi_document_describes_the_engine_endpoints(web):
     leaderboard = {p["name"] for p in paths["/leaderboard"]["get"]["parameters"]}
     assert leaderboard >= {"period", "limit", "cursor", "category_id"}
     assert json.dumps(paths)  # serialisable
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    ["WzEwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDBd", "WzEwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAsMSwxXQ", "Wy0xXQ"],
+)
+def test_forged_cursors_with_out_of_range_numbers_are_a_400(web, reader, cursor):
+    member = MemberFactory()
+    db.session.commit()
+    _error(web.get(f"/api/v1/members/{member.id}/ledger?cursor={cursor}", headers=reader), 400, "bad_request")
+    _error(web.get(f"/api/v1/leaderboard?cursor={cursor}", headers=reader), 400, "bad_request")
