@@ -41,8 +41,9 @@ EVENT = api.Object(
         "attributes": api.Attributes(
             max_properties=services.MAX_ATTRIBUTES,
             nullable=True,
-            description="Simple values; `reference` (or `order_id`) names the purchase or item, "
-            "and is required for refunds and removals.",
+            description="Simple values; `reference` (or `order_id`) names the purchase or item (text of at most "
+            "100 characters, or a whole number), and is required for refunds and removals; `category_id` and "
+            "`actor_id`, when given, are positive whole numbers.",
         ),
     },
     required=("member", "type"),
@@ -145,9 +146,35 @@ def _event_result(recorded: services.RecordedEvent) -> dict[str, Any]:
     }
 
 
-def _check_type(event_type: str) -> None:
-    if not services.is_known_type(event_type):
+# Attributes the engine and the other subscribers read as ids: whole numbers a database column holds.
+_ID_ATTRIBUTES = ("category_id", "actor_id")
+_REFERENCE_ATTRIBUTES = ("reference", "order_id")
+MAX_REFERENCE_LENGTH = 100
+
+
+def _is_db_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= api.MAX_DB_ID
+
+
+def _check(data: dict[str, Any]) -> None:
+    """What the body's shape cannot say: a known type, and attributes that name ids or the source."""
+    if not services.is_known_type(data["type"]):
         raise ValidationFailed(_l("This event type is not known."), fields={"type": "unknown"})
+    attributes = data.get("attributes") or {}
+    for name in _ID_ATTRIBUTES:
+        if attributes.get(name) is not None and not _is_db_id(attributes[name]):
+            raise ValidationFailed(
+                _l("%(name)s must be a positive whole number.", name=name), fields={f"attributes.{name}": "invalid"}
+            )
+    for name in _REFERENCE_ATTRIBUTES:
+        value = attributes.get(name)
+        if value is None or _is_db_id(value):
+            continue
+        if not isinstance(value, str) or len(value.strip()) > MAX_REFERENCE_LENGTH:
+            raise ValidationFailed(
+                _l("The reference must be text of at most %(n)s characters.", n=MAX_REFERENCE_LENGTH),
+                fields={f"attributes.{name}": "invalid"},
+            )
 
 
 def _service_item(data: dict[str, Any], member_id: int) -> dict[str, Any]:
@@ -175,7 +202,7 @@ def _service_item(data: dict[str, Any], member_id: int) -> dict[str, Any]:
 )
 def record_event(data: dict[str, Any]) -> Any:
     member_id = api.resolve_member_id(data["member"])
-    _check_type(data["type"])
+    _check(data)
     try:
         recorded = services.record_event(**_service_item(data, member_id))
     except DomainError as exc:
@@ -205,8 +232,11 @@ def record_events(data: dict[str, Any]) -> Any:
         cleaned, errors = EVENT.validate_fields(raw)
         if errors:
             outcomes[index] = ValidationFailed(_l("Some fields are not valid."), fields=errors)
-        elif not services.is_known_type(cleaned["type"]):
-            outcomes[index] = ValidationFailed(_l("This event type is not known."), fields={"type": "unknown"})
+            continue
+        try:
+            _check(cleaned)
+        except ValidationFailed as exc:
+            outcomes[index] = exc
         else:
             checked.append((index, cleaned))
     members = api.resolve_member_ids(item["member"] for _, item in checked)

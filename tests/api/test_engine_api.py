@@ -373,3 +373,36 @@ def test_forged_cursors_with_out_of_range_numbers_are_a_400(web, reader, cursor)
     db.session.commit()
     _error(web.get(f"/api/v1/members/{member.id}/ledger?cursor={cursor}", headers=reader), 400, "bad_request")
     _error(web.get(f"/api/v1/leaderboard?cursor={cursor}", headers=reader), 400, "bad_request")
+
+
+@pytest.mark.parametrize(
+    ("attributes", "field"),
+    [
+        ({"category_id": 10**30}, "attributes.category_id"),
+        ({"category_id": "x"}, "attributes.category_id"),
+        ({"category_id": -1}, "attributes.category_id"),
+        ({"category_id": 1.5}, "attributes.category_id"),
+        ({"actor_id": 10**30}, "attributes.actor_id"),
+        ({"actor_id": 0}, "attributes.actor_id"),
+        ({"reference": 10**30}, "attributes.reference"),
+        ({"order_id": 10**25}, "attributes.order_id"),
+        ({"reference": "x" * 101}, "attributes.reference"),
+        ({"reference": True}, "attributes.reference"),
+        ({"text": "\u0000"}, "attributes"),
+    ],
+)
+@pytest.mark.parametrize("event_type", ["post.created", "like.received", "purchase.recorded", "purchase.refunded"])
+def test_attributes_that_name_ids_or_the_source_are_checked_and_nothing_is_written(
+    web, writer, rules, attributes, field, event_type
+):
+    member = MemberFactory()
+    RuleFactory(event_type="post.created", points=3)
+    db.session.commit()
+    event = {"member": member.id, "type": event_type, "amount": 10_000, "attributes": attributes}
+    before = _written()
+    error = _error(web.post("/api/v1/events", json=event, headers=writer), 422, "validation_failed")
+    assert field in error["fields"]
+    results = web.post("/api/v1/events/batch", json={"events": [event, event]}, headers=writer).get_json()["results"]
+    assert [r["status"] for r in results] == [422, 422]
+    assert field in results[0]["error"]["fields"]
+    assert _written() == before
