@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -37,7 +38,9 @@ EVENT = api.Object(
             max_length=services.MAX_KEY_LENGTH,
             description="The same key again answers 200 with the first result and awards nothing.",
         ),
-        "occurred_at": api.DateTime(nullable=True, description="When it happened (ISO 8601 with offset)."),
+        "occurred_at": api.DateTime(
+            nullable=True, description="When it happened (ISO 8601 with offset); from 2000 to tomorrow."
+        ),
         "attributes": api.Attributes(
             max_properties=services.MAX_ATTRIBUTES,
             nullable=True,
@@ -150,6 +153,7 @@ def _event_result(recorded: services.RecordedEvent) -> dict[str, Any]:
 _ID_ATTRIBUTES = ("category_id", "actor_id")
 _REFERENCE_ATTRIBUTES = ("reference", "order_id")
 MAX_REFERENCE_LENGTH = 100
+EARLIEST = datetime(2000, 1, 2)
 
 
 def _is_db_id(value: Any) -> bool:
@@ -160,6 +164,10 @@ def _check(data: dict[str, Any]) -> None:
     """What the body's shape cannot say: a known type, and attributes that name ids or the source."""
     if not services.is_known_type(data["type"]):
         raise ValidationFailed(_l("This event type is not known."), fields={"type": "unknown"})
+    occurred_at = data.get("occurred_at")
+    # Compared without the offset (a day's margin covers any): converting year 1 to UTC overflows.
+    if occurred_at is not None and occurred_at.replace(tzinfo=None) < EARLIEST:
+        raise ValidationFailed(_l("The time is too long ago."), fields={"occurred_at": "too_old"})
     attributes = data.get("attributes") or {}
     for name in _ID_ATTRIBUTES:
         if attributes.get(name) is not None and not _is_db_id(attributes[name]):

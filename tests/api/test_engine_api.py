@@ -151,6 +151,18 @@ def test_the_same_idempotency_key_pays_once_and_answers_200_with_the_first_resul
             "validation_failed",
             "occurred_at",
         ),
+        (
+            {"member": "MEMBER", "type": "survey.answered", "occurred_at": "0001-01-01T00:00:00+14:00"},
+            422,
+            "validation_failed",
+            "occurred_at",
+        ),
+        (
+            {"member": "MEMBER", "type": "survey.answered", "occurred_at": "yesterday"},
+            422,
+            "validation_failed",
+            "occurred_at",
+        ),
     ],
 )
 def test_bad_events_get_the_contract_error_and_write_nothing(web, writer, rules, payload, status, code, field):
