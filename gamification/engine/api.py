@@ -178,7 +178,7 @@ def _check(data: dict[str, Any]) -> None:
         value = attributes.get(name)
         if value is None or _is_db_id(value):
             continue
-        if not isinstance(value, str) or len(value.strip()) > MAX_REFERENCE_LENGTH:
+        if not isinstance(value, str) or len(value) > MAX_REFERENCE_LENGTH:
             raise ValidationFailed(
                 _l("The reference must be text of at most %(n)s characters.", n=MAX_REFERENCE_LENGTH),
                 fields={f"attributes.{name}": "invalid"},

@@ -399,6 +399,7 @@ def test_forged_cursors_with_out_of_range_numbers_are_a_400(web, reader, cursor)
         ({"reference": 10**30}, "attributes.reference"),
         ({"order_id": 10**25}, "attributes.order_id"),
         ({"reference": "x" * 101}, "attributes.reference"),
+        ({"reference": " " * 60 + "x" * 60}, "attributes.reference"),
         ({"reference": True}, "attributes.reference"),
         ({"text": "\u0000"}, "attributes"),
     ],
