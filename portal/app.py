@@ -38,6 +38,7 @@ from gamification.quizzes import views as quiz_views
 from knowledge import demo as knowledge_demo
 from knowledge.kb import search as kb_search
 from knowledge.kb import views as kb_views
+from knowledge.tickets import api as ticket_api  # noqa: F401 - declares the /api/v1/tickets endpoints
 from knowledge.tickets import desk_views as ticket_desk_views
 from knowledge.tickets import jobs as ticket_jobs
 from knowledge.tickets import views as ticket_views
