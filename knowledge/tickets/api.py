@@ -70,7 +70,7 @@ TICKET = api.Object(
     {
         "tracking_code": api.String(example="BG-7KX4-9QT2"),
         "kind": api.String(enum=tuple(KINDS)),
-        "status": api.String(description="new, open, pending, resolved or closed."),
+        "status": api.String(description="new, open, pending_customer, resolved or closed."),
         "priority": api.String(),
         "subject": api.String(),
         "created_at": api.DateTime(),
