@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from knowledge.tickets import policies, queries, services
 from knowledge.tickets.codes import normalise_code
@@ -48,6 +50,12 @@ TICKET_INPUT = api.Object(
         "language": api.String(enum=LANGUAGES, description="The language of the mails; the member's by default."),
         "member": api.MemberRef(
             description="Only with an API key: open the ticket for this member (id or `ext:<external_id>`)."
+        ),
+        "idempotency_key": api.String(
+            min_length=1,
+            max_length=100,
+            description="With an API key or a session: the same key again answers 200 with the first ticket "
+            "(whatever else the body says) and opens nothing.",
         ),
     },
     required=("kind", "subject", "body"),
@@ -108,12 +116,13 @@ _people_limited = limiter.limit(_track_limit, exempt_when=_key_caller)
     summary="Open a support ticket",
     description="Opens a ticket and mails its tracking code to the customer. With an API key (`tickets:write`), "
     "for a member (`member`) or a guest (`email`); a logged-in session opens it for its member; without "
-    "either, `email` is required. Anonymous callers are rate-limited.",
+    "either, `email` is required. Anonymous callers are rate-limited. With an `idempotency_key` (keys and "
+    "sessions), a repeat answers 200 with the first ticket.",
     scopes=SCOPES,
     session=True,
     public=True,
     body=TICKET_INPUT,
-    responses={201: TICKET},
+    responses={201: TICKET, 200: TICKET},
     errors=(401, 403, 404),
     tags=("tickets",),
 )
@@ -127,17 +136,50 @@ def open_ticket(data: dict[str, Any]) -> Any:
         actor = api.resolve_member(data["member"])
     elif who.member is not None:
         actor = who.member
-    ticket = services.open_ticket(
-        actor=actor,
-        kind=data["kind"],
-        subject=data["subject"],
-        body=data["body"],
-        email=data.get("email"),
-        name=data.get("name"),
-        language=data.get("language"),
+    scoped = _scoped_idempotency_key(data.get("idempotency_key"))
+    if scoped is not None:
+        first = _ticket_with_key(scoped)
+        if first is not None:
+            return api.created_or_existing(queries.public_view(first), created=False)
+    try:
+        ticket = services.open_ticket(
+            actor=actor,
+            kind=data["kind"],
+            subject=data["subject"],
+            body=data["body"],
+            email=data.get("email"),
+            name=data.get("name"),
+            language=data.get("language"),
+            idempotency_key=scoped,
+        )
+        db.session.commit()
+    except IntegrityError:
+        # The same key from a concurrent request won the race: answer its ticket.
+        db.session.rollback()
+        first = _ticket_with_key(scoped) if scoped is not None else None
+        if first is None:
+            raise
+        return api.created_or_existing(queries.public_view(first), created=False)
+    return api.created_or_existing(queries.public_view(ticket), created=True)
+
+
+def _scoped_idempotency_key(key: str | None) -> str | None:
+    """The client's key, scoped to the caller, so that two callers' keys never meet."""
+    if key is None:
+        return None
+    who = api.caller()
+    if who.key is not None:
+        return f"key:{who.key.id}:{key}"
+    if who.member is not None:
+        return f"member:{who.member.id}:{key}"
+    # An anonymous key would let whoever guesses it read the ticket it opened.
+    raise api.NotAllowed(
+        _l("Only an API key or a logged-in member may send an idempotency key."), fields={"idempotency_key": "key_only"}
     )
-    db.session.commit()
-    return queries.public_view(ticket), 201
+
+
+def _ticket_with_key(scoped: str) -> Ticket | None:
+    return db.session.scalar(sa.select(Ticket).where(Ticket.api_idempotency_key == scoped))
 
 
 def _may_read(ticket: Ticket, email: str | None) -> bool:

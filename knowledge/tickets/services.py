@@ -245,11 +245,13 @@ def open_ticket(
     language: str | None = None,
     uploads: Iterable[Upload] = (),
     suggestion_tokens: Iterable[str] = (),
+    idempotency_key: str | None = None,
 ) -> Ticket:
     """Opens a ticket for a member (``actor``) or a guest (``email``); mails its tracking code.
 
     Suggested KB articles opened in the same session (``suggestion_tokens``) stop counting
-    as deflections, since a ticket followed them.
+    as deflections, since a ticket followed them. ``idempotency_key`` (already scoped to its
+    caller) is unique: a second ticket with it fails to flush (``IntegrityError``).
     """
     member = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
     if kind not in KINDS:
@@ -280,6 +282,7 @@ def open_ticket(
         language=language if language in languages else (getattr(member, "language", None) or languages[0]),
         created_at=now,
         last_activity_at=now,
+        api_idempotency_key=idempotency_key,
     )
     db.session.add(ticket)
     db.session.flush()

@@ -72,6 +72,28 @@ def test_a_key_opens_a_ticket_for_a_member_or_a_guest(client):
     assert (missing.status_code, missing.get_json()["error"]["code"]) == (404, "member_not_found")
 
 
+def test_an_idempotency_key_makes_a_retry_answer_the_first_ticket(client, outbox):
+    headers = _key()
+    body = {**NEW, "email": "buyer@example.com", "idempotency_key": "crm-ticket-1"}
+    first = _post(client, body, headers)
+    again = _post(client, {**body, "subject": "Different words"}, headers)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.get_json()["tracking_code"] == first.get_json()["tracking_code"]
+    assert again.get_json()["subject"] == "Broken kettle"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Ticket)) == 1
+    assert len(outbox.messages()) == 1
+    other_key = _post(client, body, _key())  # another caller's key of the same name is its own
+    assert other_key.status_code == 201
+    assert other_key.get_json()["tracking_code"] != first.get_json()["tracking_code"]
+
+
+def test_an_anonymous_caller_may_not_send_an_idempotency_key(client):
+    response = _post(client, {**NEW, "email": "a@example.com", "idempotency_key": "guess-me"})
+    assert response.status_code == 403
+    assert response.get_json()["error"]["fields"] == {"idempotency_key": "key_only"}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Ticket)) == 0
+
+
 def test_only_a_key_may_name_a_member(client):
     member = MemberFactory()
     db.session.commit()
