@@ -10,10 +10,11 @@ from click.testing import CliRunner
 from knowledge.kb import services
 from knowledge.kb.models import KbArticle
 from knowledge.kb.queries import SEARCH_KIND
+from knowledge.tickets import queries as ticket_queries
 from portal import search
 from portal.extensions import db
 from tests.knowledge.factories import KbArticleFactory, KbCategoryFactory
-from tests.portal.web import use_language
+from tests.portal.web import post_form, use_language
 
 
 def _publish(actor, *, title: str, body: str, language: str = "fa", category=None) -> KbArticle:
@@ -139,3 +140,18 @@ def test_the_postgres_backend_finds_articles_too(app, agent):
         assert _ids("تغییر") == []
     finally:
         app.config["SEARCH_BACKEND"] = "whoosh"
+
+
+def test_a_suggestion_found_by_the_search_counts_as_a_deflection_until_a_ticket_follows(web, agent):
+    article = _publish(agent, title="Refunds for cancelled orders", body="Refunds take five days.", language="en")
+    fragment = web.get("/support/suggest?subject=refund+cancelled+order").get_data(as_text=True)
+    link = f"/support/suggested/{article.id}"
+    assert f'href="{link}"' in fragment
+    assert web.get(link).headers["Location"] == f"/kb/a/{article.id}"
+    assert ticket_queries.deflection_count() == 1
+    post_form(
+        web,
+        "/support/new",
+        {"kind": "support", "subject": "Refund still missing", "body": "It has been a week.", "email": "r@example.com"},
+    )
+    assert ticket_queries.deflection_count() == 0
