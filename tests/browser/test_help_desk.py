@@ -1,6 +1,7 @@
 """The help desk in a real browser: a guest's ticket from opening to rating, and an agent's day at the desk.
 
-Guest path: open a ticket as a guest, read the tracking code from the mail file, follow it
+Guest path: an editor publishes an article, which is suggested while the guest types a
+subject; the guest opens a ticket anyway, reads the tracking code from the mail file, follows it
 with code and email in a fresh browser, an agent resolves it, and the guest rates it through
 the signed link of the resolution mail. Agent path: an agent logs in, finds the ticket in the
 inbox, answers with a canned reply, adds an internal note the customer never sees, changes the
@@ -120,9 +121,39 @@ def _set_status(page, status: str) -> None:
         page.click("form[action$='/status'] button[type=submit]")
 
 
+def _publish_article(page, *, title: str, body: str) -> None:
+    """An editor writes a knowledge-base article and publishes it (it joins the shared search)."""
+    page.goto("/kb/manage/categories")
+    slug = f"appliances-{uuid.uuid4().hex[:6]}"
+    page.fill("input[name=name_fa]", "لوازم خانگی")
+    page.fill("input[name=name_en]", "Appliances")
+    page.fill("input[name=slug]", slug)
+    with page.expect_navigation():
+        page.click("form.card button[type=submit]")
+    page.goto("/kb/manage/new")
+    page.fill("input[name=title]", title)
+    page.select_option("select[name=category_id]", label="Appliances")
+    page.select_option("select[name=language]", "en")
+    page.fill("textarea[name=body]", body)
+    with page.expect_navigation():
+        page.click("form[action='/kb/manage/new'] button[type=submit]")
+    with page.expect_navigation():
+        page.click("button[name=action][value=publish]")
+    assert page.locator("button[name=action][value=unpublish]").count() == 1
+
+
 def test_a_guest_opens_follows_and_rates_a_ticket(new_page, live_server: LiveServer, artifacts: Path):
     email = f"guest-{uuid.uuid4().hex[:8]}@example.com"
+    agent = new_page()
+    _log_in(agent, _create_agent(live_server, "Resolving Agent"))
+    _publish_article(agent, title="Fixing a leaking kettle", body="Tighten the base ring of the kettle.")
+
+    # While the guest types the subject, the matching article is suggested (htmx, the shared search).
     guest = new_page()
+    guest.goto("/support/new")
+    guest.locator("input[name=subject]").press_sequentially("kettle leaks", delay=60)
+    guest.wait_for_selector("[data-testid=kb-suggestions] >> text=Fixing a leaking kettle")
+    guest.screenshot(path=str(artifacts / "desk-00-guest-suggestion.png"), full_page=True)
     _open_ticket(guest, subject="Kettle leaks", body="It leaks from the bottom.", email=email)
     shown = guest.inner_text("[data-testid=tracking-code]")
     guest.screenshot(path=str(artifacts / "desk-01-guest-ticket-open.png"), full_page=True)
@@ -151,9 +182,7 @@ def test_a_guest_opens_follows_and_rates_a_ticket(new_page, live_server: LiveSer
     stranger.wait_for_selector(".alert-danger")
     assert "Kettle leaks" not in stranger.content()
 
-    # An agent resolves it at the desk.
-    agent = new_page()
-    _log_in(agent, _create_agent(live_server, "Resolving Agent"))
+    # The agent resolves it at the desk.
     agent.goto(f"/desk/t/{code}")
     agent.fill("form[action$='/reply'] textarea[name=body]", "We sent you a new kettle.")
     agent.select_option("form[action$='/reply'] select[name=then_status]", "resolved")
