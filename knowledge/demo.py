@@ -9,8 +9,10 @@ import sqlalchemy as sa
 
 from knowledge.kb import services as kb_services
 from knowledge.kb.models import KbCategory
+from knowledge.kb.queries import SEARCH_KIND
 from knowledge.tickets import desk, services, sla
 from knowledge.tickets.jobs import sweep_sla
+from portal import search
 from portal.accounts import services as account_services
 from portal.accounts.models import Member
 from portal.db import db, utcnow
@@ -159,4 +161,6 @@ def seed_knowledge() -> None:
     sla.recompute(late)
     db.session.flush()
     sweep_sla()
+    # The index jobs queued by publishing may not outlive a CLI process: index the articles now.
+    search.reindex([SEARCH_KIND])
     click.echo(f"knowledge: {len(ARTICLES) * 2 + 1} articles, 2 teams, 7 tickets (guest: {guest.tracking_code})")

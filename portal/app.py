@@ -37,7 +37,9 @@ from gamification.quizzes import jobs as quiz_jobs
 from gamification.quizzes import sockets as quiz_sockets
 from gamification.quizzes import views as quiz_views
 from knowledge import demo as knowledge_demo
+from knowledge.kb import search as kb_search
 from knowledge.kb import views as kb_views
+from knowledge.tickets import api as ticket_api  # noqa: F401 - declares the /api/v1/tickets endpoints
 from knowledge.tickets import desk_views as ticket_desk_views
 from knowledge.tickets import jobs as ticket_jobs
 from knowledge.tickets import views as ticket_views
@@ -156,6 +158,7 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
     forums_sockets.register()
     for source in forums_search.SOURCES:
         search.register_source(source)
+    search.register_source(kb_search.SOURCE)
     quiz_sockets.register()
     _schedule_jobs(app)
     api_toolkit.clear_member_fields()

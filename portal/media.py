@@ -6,6 +6,11 @@ Every image a member sends passes through :func:`store_image`; every other file 
 original file is kept: the pixels are decoded (within a pixel budget, so that a
 decompression bomb is refused before it is expanded), turned upright by their EXIF
 orientation, and written anew without metadata, in a display size and a thumbnail.
+
+Uploads are public by default (``/media/<key>`` serves them, e.g. avatars). Uploads stored
+with ``private=True`` (an :class:`ImageSpec` flag, a :func:`store_file` argument) get keys under
+``private/``, which :func:`public_path` refuses: they are served only by their owner's
+access-checked route (e.g. a ticket's attachments), through :func:`stored_path`.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from portal.db import utcnow
 from portal.errors import ValidationFailed
 
 ALLOWED_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
+PRIVATE_PREFIX = "private"
 
 
 class InvalidImage(ValidationFailed):
@@ -40,6 +46,7 @@ class ImageSpec:
     kind: str
     variants: dict[str, tuple[int, int]] = field(default_factory=lambda: {"display": (1600, 1600), "thumb": (320, 320)})
     square: bool = False
+    private: bool = False  # kept out of /media/ (see public_path)
 
 
 AVATAR = ImageSpec("avatars", {"display": (512, 512), "thumb": (96, 96)}, square=True)
@@ -60,6 +67,10 @@ class StoredImage:
 
 def uploads_root() -> Path:
     return Path(current_app.config["UPLOADS_ROOT"])
+
+
+def _folder(kind: str, private: bool) -> str:
+    return f"{PRIVATE_PREFIX}/{kind}" if private else kind
 
 
 def _read_limited(stream: IO[bytes] | bytes, max_bytes: int) -> bytes:
@@ -126,7 +137,7 @@ def store_image(stream: IO[bytes] | bytes, spec: ImageSpec = AVATAR) -> StoredIm
     image = _normalise(_open_checked(data, config["MAX_IMAGE_PIXELS"]))
     width, height = image.size
     now = utcnow()
-    key = f"{spec.kind}/{now:%Y/%m}/{uuid.uuid4().hex}"
+    key = f"{_folder(spec.kind, spec.private)}/{now:%Y/%m}/{uuid.uuid4().hex}"
     directory = uploads_root() / Path(key).parent
     directory.mkdir(parents=True, exist_ok=True)
     variants: dict[str, str] = {}
@@ -229,7 +240,11 @@ def read_upload(stream: IO[bytes] | bytes, max_bytes: int | None = None) -> byte
 
 
 def store_file(
-    stream: IO[bytes] | bytes, kind: str, allowed: tuple[FileType, ...] = DOCUMENT_TYPES, max_bytes: int | None = None
+    stream: IO[bytes] | bytes,
+    kind: str,
+    allowed: tuple[FileType, ...] = DOCUMENT_TYPES,
+    max_bytes: int | None = None,
+    private: bool = False,
 ) -> StoredFile:
     """Stores a non-image upload whose bytes are one of ``allowed``; raises :class:`InvalidFile` otherwise.
 
@@ -240,7 +255,7 @@ def store_file(
     if file_type is None:
         names = ", ".join(t.name for t in allowed)
         raise InvalidFile(_l("This type of file is not accepted. Accepted: %(types)s.", types=names))
-    key = f"{kind}/{utcnow():%Y/%m}/{uuid.uuid4().hex}.{file_type.extension}"
+    key = f"{_folder(kind, private)}/{utcnow():%Y/%m}/{uuid.uuid4().hex}.{file_type.extension}"
     path = uploads_root() / key
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
@@ -252,5 +267,14 @@ def stored_path(key: str) -> Path | None:
     root = uploads_root().resolve()
     path = (root / key).resolve()
     if root not in path.parents or not path.is_file():
+        return None
+    return path
+
+
+def public_path(key: str) -> Path | None:
+    """The file of a key that ``/media/`` may serve: like :func:`stored_path`, but never a private upload
+    (however the key is spelt: the resolved path is checked, not the text)."""
+    path = stored_path(key)
+    if path is None or (uploads_root().resolve() / PRIVATE_PREFIX) in path.parents:
         return None
     return path

@@ -9,9 +9,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from knowledge.kb.models import ArticleStatus, KbArticle, KbCategory, KbRevision, KbVote
+from portal import search
 from portal.db import KeysetPage, db, paginate_keyset
 
 _WORD = re.compile(r"\w{2,}", re.UNICODE)
+SEARCH_KIND = "kb"
+"""The knowledge base's kind in the shared search (its source is ``knowledge.kb.search``)."""
+_SUGGEST_WORDS = 5
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,11 @@ def _published() -> sa.ColumnElement[bool]:
 
 def article_path(article_id: int) -> str:
     return f"/kb/a/{article_id}"
+
+
+def category_key(category_id: int) -> str:
+    """A category's filter key in the shared search (prefixed: forum categories have ids too)."""
+    return f"kb-{category_id}"
 
 
 def categories() -> list[KbCategory]:
@@ -104,27 +113,26 @@ def related(article: KbArticle, limit: int = 5) -> list[KbArticle]:
 
 
 def suggest(text: str, language: str | None = None, limit: int = 5) -> list[ArticleLink]:
-    """Published articles whose title or body contains the words typed, best title matches first.
+    """Published articles matching the words typed, through the shared search (kind ``kb``).
 
-    A simple stand-in until the shared search service is registered (see ``knowledge.kb.search``).
+    Articles with every word come first; when they are fewer than ``limit``, articles with
+    some of the (longest) words follow, best summed score first, since a ticket's subject
+    ("my printer is broken") rarely has all its words in one article. The hits are checked
+    against the database, so an article unpublished a moment ago is never offered.
     """
     words = list(dict.fromkeys(w.lower() for w in _WORD.findall(text or "")))[:8]
     if not words:
         return []
-    title = sa.func.lower(KbArticle.title)
-    body = sa.func.lower(KbArticle.body)
-    title_hits = sum((sa.case((title.like(f"%{w}%"), 2), else_=0) for w in words), sa.literal(0))
-    body_hits = sum((sa.case((body.like(f"%{w}%"), 1), else_=0) for w in words), sa.literal(0))
-    score = (title_hits + body_hits).label("score")
-    stmt = (
-        sa.select(KbArticle.id, KbArticle.title, KbArticle.language, score)
-        .where(_published(), sa.or_(*(title.like(f"%{w}%") for w in words), *(body.like(f"%{w}%") for w in words)))
-        .order_by(score.desc(), KbArticle.view_count.desc(), KbArticle.id.desc())
-        .limit(limit)
-    )
-    if language:
-        stmt = stmt.where(KbArticle.language == language)
-    return [ArticleLink(r.id, r.title, r.language, article_path(r.id)) for r in db.session.execute(stmt)]
+    filters = search.Filters(language=language or None)
+    ordered: list[str] = [h.id for h in search.search(" ".join(words), [SEARCH_KIND], filters, per_page=limit).hits]
+    if len(ordered) < limit and len(words) > 1:
+        scores: dict[str, float] = {}
+        for word in sorted(words, key=len, reverse=True)[:_SUGGEST_WORDS]:
+            for hit in search.search(word, [SEARCH_KIND], filters, per_page=limit * 2).hits:
+                scores[hit.id] = scores.get(hit.id, 0.0) + hit.score
+        ordered += sorted((i for i in scores if i not in ordered), key=lambda i: -scores[i])
+    ids = [int(i) for i in ordered if i.isdigit()]
+    return article_links(ids)[:limit]
 
 
 def article_links(ids: list[int]) -> list[ArticleLink]:

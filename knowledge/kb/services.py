@@ -12,6 +12,8 @@ from sqlalchemy.exc import IntegrityError
 
 from knowledge.kb import policies
 from knowledge.kb.models import ArticleStatus, KbArticle, KbCategory, KbRevision, KbVote
+from knowledge.kb.queries import SEARCH_KIND
+from portal import search
 from portal.db import db, utcnow
 from portal.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from portal.events import emit
@@ -129,6 +131,8 @@ def update_article(
         KbRevision(article_id=article.id, editor_id=actor.id, title=title, body=body, note=(note or "").strip() or None)
     )
     _audit(actor, article, "article_edited", before, {"title": title})
+    if article.is_published:
+        search.index_later(SEARCH_KIND, article.id)
     return article
 
 
@@ -144,6 +148,7 @@ def publish_article(*, actor: Any, article: KbArticle) -> None:
             attributes={"language": article.language, "category_id": article.category_id},
         )
         _audit(actor, article, "article_published", {"status": "draft"}, {"status": "published"})
+        search.index_later(SEARCH_KIND, article.id)
 
 
 def unpublish_article(*, actor: Any, article: KbArticle) -> None:
@@ -151,6 +156,7 @@ def unpublish_article(*, actor: Any, article: KbArticle) -> None:
     if article.status == ArticleStatus.PUBLISHED:
         article.status = ArticleStatus.DRAFT.value
         _audit(actor, article, "article_unpublished", {"status": "published"}, {"status": "draft"})
+        search.remove_later(SEARCH_KIND, article.id)
 
 
 def record_view(article_id: int) -> None:

@@ -106,6 +106,9 @@ class Ticket(TimestampMixin, db.Model):
     rating: Mapped[int | None] = mapped_column()
     rating_comment: Mapped[str | None] = mapped_column(sa.Text)
     rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # An integration's idempotency key, scoped to its caller ("key:<api key id>:<key>"), so a
+    # retried POST /api/v1/tickets answers the first ticket instead of opening another.
+    api_idempotency_key: Mapped[str | None] = mapped_column(sa.String(200), index=True, unique=True)
 
     member: Mapped[Member | None] = relationship(foreign_keys=[member_id], lazy="raise_on_sql")
     assignee: Mapped[Member | None] = relationship(foreign_keys=[assignee_id], lazy="raise_on_sql")

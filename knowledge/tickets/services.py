@@ -40,7 +40,9 @@ Upload = tuple[str, IO[bytes] | bytes]  # (the sender's file name, its bytes or 
 
 MAX_ATTACHMENTS = 5
 MAX_BODY = 20_000
-TICKET_IMAGES = media.ImageSpec("tickets", {"display": (1600, 1600), "thumb": (320, 320)})
+# Private: under media's ``private/`` folder, so ``/media/`` never serves them; only the
+# ticket's access-checked attachment route does.
+TICKET_IMAGES = media.ImageSpec("tickets", {"display": (1600, 1600), "thumb": (320, 320)}, private=True)
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 CLOSED_MESSAGE = _l(
     "This ticket is closed and cannot be replied to. Please open a new ticket; you may mention %(code)s."
@@ -113,7 +115,7 @@ def store_attachments(ticket: Ticket, message: TicketMessage, prepared: Sequence
             size = (media.uploads_root() / key).stat().st_size
             is_image = True
         else:
-            stored = media.store_file(data, "tickets")
+            stored = media.store_file(data, "tickets", private=True)
             key, content_type, size, is_image = stored.key, stored.file_type.content_type, stored.size, False
         db.session.add(
             TicketAttachment(
@@ -243,11 +245,13 @@ def open_ticket(
     language: str | None = None,
     uploads: Iterable[Upload] = (),
     suggestion_tokens: Iterable[str] = (),
+    idempotency_key: str | None = None,
 ) -> Ticket:
     """Opens a ticket for a member (``actor``) or a guest (``email``); mails its tracking code.
 
     Suggested KB articles opened in the same session (``suggestion_tokens``) stop counting
-    as deflections, since a ticket followed them.
+    as deflections, since a ticket followed them. ``idempotency_key`` (already scoped to its
+    caller) is unique: a second ticket with it fails to flush (``IntegrityError``).
     """
     member = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
     if kind not in KINDS:
@@ -278,6 +282,7 @@ def open_ticket(
         language=language if language in languages else (getattr(member, "language", None) or languages[0]),
         created_at=now,
         last_activity_at=now,
+        api_idempotency_key=idempotency_key,
     )
     db.session.add(ticket)
     db.session.flush()

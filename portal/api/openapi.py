@@ -100,6 +100,8 @@ class Operation:
             if self.session:
                 security.append({"sessionCookie": []})
         else:
+            if self.scopes:  # a key with the scopes, or no credentials at all
+                security.append({"bearerAuth": []})
             security.append({})
         operation["security"] = security
         parameters: list[dict[str, Any]] = []

@@ -136,7 +136,9 @@ def touch_api_key(key: ApiKey) -> bool:
 # --- webhook subscriptions --------------------------------------------------------------------------
 
 
-URL_PATTERN = r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?(/\S*)?$"
+# The path excludes whitespace and control characters spelt out, so that Python's ``re`` and the
+# documented (ECMAScript) pattern agree: their ``\s`` differ on U+001C-U+001F, U+0085 and U+FEFF.
+URL_PATTERN = r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?(/[^\s\u0000-\u001f\u007f-\u009f\ufeff]*)?$"
 EVENT_PATTERN = r"^([A-Za-z0-9_\-]+\.)*([A-Za-z0-9_\-]+|\*)$"
 
 

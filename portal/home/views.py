@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from portal import media
 from portal.accounts import queries as account_queries
 from portal.accounts import services as account_services
 from portal.db import db
@@ -48,6 +49,9 @@ def switch_language() -> Any:
 
 @bp.get("/media/<path:key>")
 def media_file(key: str) -> Any:
+    """Public uploads (avatars, contest photos…); private ones (ticket attachments) answer 404."""
+    if media.public_path(key) is None:
+        abort(404)
     response = send_from_directory(current_app.config["UPLOADS_ROOT"], key, max_age=30 * 24 * 3600)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -9,8 +9,19 @@ import pytest
 from PIL import Image
 
 from knowledge.tickets import services
+from portal import search
 from tests.factories import AdminFactory, AgentFactory, MemberFactory
 from tests.portal.web import make_client, use_language
+
+
+@pytest.fixture(autouse=True)
+def search_index(app, tmp_path):
+    """Each test indexes into its own Whoosh directory, so the database rollback and the index agree."""
+    previous = app.config["SEARCH_INDEX_DIR"]
+    app.config["SEARCH_INDEX_DIR"] = str(tmp_path / "search")
+    yield tmp_path / "search"
+    search.close_backends()
+    app.config["SEARCH_INDEX_DIR"] = previous
 
 
 @pytest.fixture

@@ -5,7 +5,9 @@ from __future__ import annotations
 import factory
 
 from knowledge.kb.models import KbArticle, KbCategory
+from knowledge.kb.queries import SEARCH_KIND
 from knowledge.tickets.models import CannedReply, SupportTeam
+from portal import search
 from portal.db import utcnow
 from tests.factories import BaseFactory
 
@@ -48,3 +50,8 @@ class CannedReplyFactory(BaseFactory):
 
     title = factory.Sequence(lambda n: f"Canned {n}")
     body = "Hello {name}, your code is {tracking_code}."
+
+
+def index_kb() -> None:
+    """Rebuilds the knowledge base's part of the search index (factories write rows, not the index)."""
+    search.reindex([SEARCH_KIND])

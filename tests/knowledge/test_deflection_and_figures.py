@@ -14,7 +14,7 @@ from knowledge.tickets.models import SuggestionClick
 from portal.extensions import db
 from tests.factories import AgentFactory
 from tests.knowledge.conftest import open_member_ticket
-from tests.knowledge.factories import KbArticleFactory
+from tests.knowledge.factories import KbArticleFactory, index_kb
 from tests.portal.web import post_form, sign_in
 
 
@@ -28,7 +28,7 @@ def test_the_new_ticket_form_asks_for_suggestions_while_typing_the_subject(web):
 def test_suggestions_list_matching_articles_in_the_readers_language(web):
     article = KbArticleFactory(title="Resetting your password")
     KbArticleFactory(title="Password in Persian", language="fa")
-    db.session.commit()
+    index_kb()
     fragment = web.get("/support/suggest?subject=forgot+password").get_data(as_text=True)
     assert "Resetting your password" in fragment
     assert f'href="/support/suggested/{article.id}"' in fragment

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from knowledge import demo
 from knowledge.kb.models import KbArticle
 from knowledge.tickets.models import STATUSES, SupportTeam, Ticket
+from portal import search
 from portal.accounts import demo as accounts_demo
 from portal.accounts.models import Member
 from portal.extensions import db
@@ -29,6 +30,11 @@ def test_the_demo_fills_the_knowledge_base_and_the_desk_once():
         sa.select(sa.func.count()).select_from(Ticket).where(Ticket.first_response_breached.is_(True))
     )
     assert db.session.scalar(sa.select(SupportTeam.id).where(SupportTeam.is_private.is_(True)))
+    published = {str(a.id) for a in articles if a.is_published}
+    found = {hit.id for hit in search.search(articles[0].title.split()[0], kinds=["kb"], per_page=100).hits}
+    assert found  # the demo's articles are searchable right after seeding
+    assert found <= published
+    assert search.sources()["kb"].count() == len(published)
     tickets = db.session.scalar(sa.select(sa.func.count()).select_from(Ticket))
     demo.seed_knowledge()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Ticket)) == tickets

@@ -17,7 +17,7 @@ from portal.extensions import db, socketio
 from tests.factories import AgentFactory, MemberFactory
 from tests.helpers import count_queries
 from tests.knowledge.conftest import open_guest_ticket, open_member_ticket
-from tests.knowledge.factories import CannedReplyFactory, KbArticleFactory, TeamFactory
+from tests.knowledge.factories import CannedReplyFactory, KbArticleFactory, TeamFactory, index_kb
 from tests.portal.web import fresh, post_form, recorded_events, sign_in
 
 SECRET = "Customer looks like a reseller, check before refunding"
@@ -263,6 +263,7 @@ def test_guest_names_fill_canned_replies_too(agent):
 def test_a_reply_links_kb_articles_through_kb_queries(web, agent, member, outbox):
     article = KbArticleFactory(title="Resetting the printer")
     draft = KbArticleFactory(title="Secret draft", status="draft")
+    index_kb()
     ticket = open_member_ticket(member)
     sign_in(web, agent)
     choices = web.get("/desk/kb-search?q=printer").get_data(as_text=True)

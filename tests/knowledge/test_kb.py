@@ -11,7 +11,7 @@ from knowledge.kb.models import KbArticle, KbRevision, KbVote
 from portal.extensions import db
 from tests.factories import MemberFactory
 from tests.helpers import count_queries
-from tests.knowledge.factories import KbArticleFactory, KbCategoryFactory
+from tests.knowledge.factories import KbArticleFactory, KbCategoryFactory, index_kb
 from tests.portal.web import fresh, post_form, recorded_events, sign_in
 
 
@@ -179,6 +179,7 @@ def test_suggestions_match_title_and_body_words_best_title_first():
     KbArticleFactory(title="Ink", body="If the printer shows an error, replace the cartridge.")
     KbArticleFactory(title="Unrelated", body="Nothing here.")
     KbArticleFactory(title="Printer draft", status="draft")
+    index_kb()
     titles = [a.title for a in queries.suggest("my PRINTER is broken", "en")]
     assert titles == ["Printer troubleshooting", "Ink"]
     assert queries.suggest("", "en") == []
@@ -187,15 +188,21 @@ def test_suggestions_match_title_and_body_words_best_title_first():
 
 def test_search_documents_are_the_published_articles():
     category = KbCategoryFactory(name_en="Billing")
-    published = KbArticleFactory(category=category, title="Invoices", body="Your **invoice** is mailed.")
+    author = MemberFactory(display_name="Writer")
+    published = KbArticleFactory(
+        category=category, title="Invoices", body="Your **invoice** is mailed.", author_id=author.id
+    )
     draft = KbArticleFactory(status="draft")
-    documents = list(search.documents(batch=1))
-    assert [d["id"] for d in documents] == [f"kb_article:{published.id}"]
+    documents = list(search.SOURCE.iter_documents(batch=1))
+    assert [(d.kind, d.id) for d in documents] == [("kb", str(published.id))]
     doc = documents[0]
-    assert doc["body"] == "Your invoice is mailed."
-    assert (doc["url"], doc["language"], doc["category"]) == (f"/kb/a/{published.id}", "en", "Billing")
-    assert doc["created_at"] is not None
-    assert search.document(draft.id) is None
+    assert doc.body == "Your invoice is mailed."
+    assert (doc.url, doc.language, doc.category_label) == (f"/kb/a/{published.id}", "en", "Billing")
+    assert (doc.category, doc.author, doc.author_name) == (f"kb-{category.id}", str(author.id), "Writer")
+    assert doc.created_at is not None
+    assert search.SOURCE.count() == 1
+    assert search.SOURCE.get_document(str(draft.id)) is None
+    assert search.SOURCE.get_document("not-a-number") is None
 
 
 def test_categories_are_created_by_editors_with_unique_addresses(web, admin):
@@ -221,7 +228,7 @@ def test_admin_publishing_is_audited(admin):
 def test_the_index_searches_titles_and_bodies(web):
     KbArticleFactory(title="Gift cards online", body="Yes, you can.")
     KbArticleFactory(title="Opening hours", body="We open at eight.")
-    db.session.commit()
+    index_kb()
     html = web.get("/kb/?q=gift").get_data(as_text=True)
     assert "Results for “gift”" in html
     assert "Gift cards online" in html
