@@ -1,7 +1,7 @@
 """The writers of contests: set-up, entering, moderation of entries, voting and closing.
 
 Points are never awarded here: the engine pays for the events emitted
-(``contest.entered``, ``contest.voted``, ``contest.won``; ``contest.entry_removed``
+(``contest.entered``, ``contest.voted``, ``contest.won``; ``contest.removed``
 reverses an entry's participation points with the same source).
 """
 
@@ -205,13 +205,18 @@ def _entered_event(entry: Entry, contest: Contest) -> None:
         "contest.entered",
         member_id=entry.member_id,
         source=("contest_entry", entry.id),
-        attributes={"contest_id": contest.id, "entry_id": entry.id, "points": contest.participation_points},
+        attributes={
+            "contest_id": contest.id,
+            "entry_id": entry.id,
+            "points": contest.participation_points,
+            "amount": contest.participation_points,
+        },
     )
 
 
 def _removed_event(entry: Entry) -> None:
     emit(
-        "contest.entry_removed",
+        "contest.removed",
         member_id=entry.member_id,
         source=("contest_entry", entry.id),
         attributes={"contest_id": entry.contest_id, "entry_id": entry.id},
@@ -436,6 +441,7 @@ def close_contest(contest_id: int, *, now: datetime | None = None) -> bool:
                 "entry_id": entry.id,
                 "rank": rank,
                 "points": prize.get("points", 0),
+                "amount": prize.get("points", 0),
                 "reward": prize.get("reward", ""),
             },
         )
