@@ -24,6 +24,7 @@ from portal.accounts.models import Member
 from portal.db import utcnow
 from portal.errors import Conflict
 from portal.extensions import db
+from portal.moderation.models import AuditEntry
 from tests.gamification.contests.factories import jpeg, windows
 
 pytestmark = pytest.mark.postgres
@@ -86,12 +87,15 @@ def committed(app: Flask) -> Iterator[Committed]:
     test_session = db.session
     db.session = db._make_scoped_session({})
     helper = Committed(app)
+    audited_before = db.session.scalar(sa.select(sa.func.coalesce(sa.func.max(AuditEntry.id), 0)))
     try:
         yield helper
     finally:
         db.session.remove()
         db.session = test_session
         with db.engine.begin() as conn:
+            # Setting up a quiz is audited; those rows would outlive the test.
+            conn.execute(sa.delete(AuditEntry.__table__).where(AuditEntry.__table__.c.id > audited_before))
             # Quizzes and contests first (their rows point at members), members last.
             for model in (Quiz, QuestionBank, Contest, Member):
                 ids = [row_id for kind, row_id in helper.rows if kind is model]
