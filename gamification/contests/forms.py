@@ -74,6 +74,8 @@ class ContestForm(FlaskForm):
     )
     min_tier_to_enter = SelectField(_l("Who may enter"), choices=[])
     min_tier_to_vote = SelectField(_l("Who may vote"), choices=[])
+    enter_segment_id = SelectField(_l("Member group that may enter"), choices=[])
+    vote_segment_id = SelectField(_l("Member group that may vote"), choices=[])
     premoderate = BooleanField(_l("Hold entries until an admin approves them"))
     hide_counts = BooleanField(_l("Hide vote counts while voting is open"), default=True)
 
@@ -84,6 +86,20 @@ class ContestForm(FlaskForm):
         ]
         self.min_tier_to_enter.choices = choices
         self.min_tier_to_vote.choices = choices
+
+    def set_segment_choices(self, segments: list[tuple[int, str]]) -> None:
+        """The member groups to pick from; without any, the two fields are left out of the form."""
+        if not segments:
+            del self.enter_segment_id
+            del self.vote_segment_id
+            return
+        choices = [SelectChoice("", _l("Any member")), *[SelectChoice(str(i), name) for i, name in segments]]
+        self.enter_segment_id.choices = choices
+        self.vote_segment_id.choices = choices
+
+    def segment(self, name: str) -> int | None:
+        field = getattr(self, name, None)
+        return int(field.data) if field is not None and field.data else None
 
     def prizes(self) -> list[dict[str, object]]:
         return [

@@ -59,6 +59,9 @@ class Contest(TimestampMixin, db.Model):
     voting_mode: Mapped[str] = mapped_column(sa.String(10), default=VotingMode.SINGLE.value)
     min_tier_to_enter: Mapped[str | None] = mapped_column(sa.String(40))
     min_tier_to_vote: Mapped[str | None] = mapped_column(sa.String(40))
+    # A member segment (see ``policies.register_audience``) that alone may enter / vote; None: anyone.
+    enter_segment_id: Mapped[int | None] = mapped_column()
+    vote_segment_id: Mapped[int | None] = mapped_column()
     premoderate: Mapped[bool] = mapped_column(default=False)
     hide_counts: Mapped[bool] = mapped_column(default=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -2,11 +2,40 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from gamification.contests.models import Contest, Entry, EntryStatus, Phase
 from portal.accounts.models import Role
+
+# Member segments come from outside this package: the composition root registers a predicate
+# ``contains(segment_id, member_id) -> bool`` and ``choices() -> [(segment_id, name)]``.
+_audience: dict[str, Callable[..., Any]] = {}
+
+
+def register_audience(contains: Callable[[int, int], bool], choices: Callable[[], list[tuple[int, str]]]) -> None:
+    """Lets contests be restricted to a member segment (called once, by the composition root)."""
+    _audience["contains"] = contains
+    _audience["choices"] = choices
+
+
+def unregister_audience() -> None:
+    _audience.clear()
+
+
+def audience_choices() -> list[tuple[int, str]]:
+    """The segments an admin may pick, or [] when no segment provider is registered."""
+    choices = _audience.get("choices")
+    return list(choices()) if choices else []
+
+
+def in_segment(segment_id: int | None, member_id: int) -> bool:
+    """True when no segment is required or the member is in it; a segment that cannot be
+    checked (no provider registered) lets nobody in, so a restriction never silently opens."""
+    if segment_id is None:
+        return True
+    contains = _audience.get("contains")
+    return bool(contains and contains(segment_id, member_id))
 
 
 def _member(actor: Any) -> bool:
@@ -36,12 +65,18 @@ def can_enter(actor: Any, contest: Contest, *, member_tier: str | None, tier_ord
         and actor.is_verified
         and contest.phase() == Phase.SUBMISSIONS
         and meets_tier(member_tier, contest.min_tier_to_enter, tier_order)
+        and in_segment(contest.enter_segment_id, actor.id)
     )
 
 
 def may_vote_in(actor: Any, contest: Contest, *, member_tier: str | None, tier_order: Sequence[str]) -> bool:
     """Eligible to vote at all (phase aside): a verified member of the required tier."""
-    return _member(actor) and actor.is_verified and meets_tier(member_tier, contest.min_tier_to_vote, tier_order)
+    return (
+        _member(actor)
+        and actor.is_verified
+        and meets_tier(member_tier, contest.min_tier_to_vote, tier_order)
+        and in_segment(contest.vote_segment_id, actor.id)
+    )
 
 
 def can_vote_for(actor: Any, entry: Entry) -> bool:

@@ -1,7 +1,7 @@
 """The writers of contests: set-up, entering, moderation of entries, voting and closing.
 
 Points are never awarded here: the engine pays for the events emitted
-(``contest.entered``, ``contest.voted``, ``contest.won``; ``contest.entry_removed``
+(``contest.entered``, ``contest.voted``, ``contest.won``; ``contest.removed``
 reverses an entry's participation points with the same source).
 """
 
@@ -71,6 +71,8 @@ class ContestData:
     voting_mode: str = VotingMode.SINGLE.value
     min_tier_to_enter: str | None = None
     min_tier_to_vote: str | None = None
+    enter_segment_id: int | None = None
+    vote_segment_id: int | None = None
     premoderate: bool = False
     hide_counts: bool = True
 
@@ -109,6 +111,11 @@ def _validate(data: ContestData) -> None:
         value = getattr(data, name)
         if value and value not in known:
             raise ValidationFailed(_l("Choose a tier from the list."), fields={name: "unknown"})
+    segments = {segment_id for segment_id, _name in policies.audience_choices()}
+    for name in ("enter_segment_id", "vote_segment_id"):
+        value = getattr(data, name)
+        if value is not None and value not in segments:
+            raise ValidationFailed(_l("Choose a member group from the list."), fields={name: "unknown"})
 
 
 def _clean_prizes(prizes: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -138,6 +145,8 @@ def _apply(contest: Contest, data: ContestData) -> None:
     contest.voting_mode = data.voting_mode
     contest.min_tier_to_enter = data.min_tier_to_enter or None
     contest.min_tier_to_vote = data.min_tier_to_vote or None
+    contest.enter_segment_id = data.enter_segment_id
+    contest.vote_segment_id = data.vote_segment_id
     contest.premoderate = data.premoderate
     contest.hide_counts = data.hide_counts
 
@@ -205,13 +214,18 @@ def _entered_event(entry: Entry, contest: Contest) -> None:
         "contest.entered",
         member_id=entry.member_id,
         source=("contest_entry", entry.id),
-        attributes={"contest_id": contest.id, "entry_id": entry.id, "points": contest.participation_points},
+        attributes={
+            "contest_id": contest.id,
+            "entry_id": entry.id,
+            "points": contest.participation_points,
+            "amount": contest.participation_points,
+        },
     )
 
 
 def _removed_event(entry: Entry) -> None:
     emit(
-        "contest.entry_removed",
+        "contest.removed",
         member_id=entry.member_id,
         source=("contest_entry", entry.id),
         attributes={"contest_id": entry.contest_id, "entry_id": entry.id},
@@ -233,6 +247,10 @@ def enter_contest(*, actor: Member, contest: Contest, stream: IO[bytes] | bytes,
             else _l("Submissions for this contest are closed.")
         )
     if not policies.can_enter(actor, contest, member_tier=tier_code_of(actor.id), tier_order=_tier_order()):
+        if policies.meets_tier(tier_code_of(actor.id), contest.min_tier_to_enter, _tier_order()) and not (
+            policies.in_segment(contest.enter_segment_id, actor.id)
+        ):
+            raise NotAllowed(_l("This contest is open to a chosen group of members only."))
         raise NotAllowed(_l("This contest is open to members of a higher tier only."))
     if entries_used(contest.id, actor.id) >= contest.entries_per_member:
         raise Conflict(
@@ -337,6 +355,10 @@ def cast_vote(*, actor: Member, entry: Entry, stars: int = 1) -> Vote:
             else _l("Voting for this contest has not opened yet.")
         )
     if not policies.may_vote_in(actor, contest, member_tier=tier_code_of(actor.id), tier_order=_tier_order()):
+        if policies.meets_tier(tier_code_of(actor.id), contest.min_tier_to_vote, _tier_order()) and not (
+            policies.in_segment(contest.vote_segment_id, actor.id)
+        ):
+            raise NotAllowed(_l("Voting in this contest is open to a chosen group of members only."))
         raise NotAllowed(_l("Voting in this contest is open to members of a higher tier only."))
     if entry.member_id == actor.id:
         raise NotAllowed(_l("You cannot vote for your own photo."))
@@ -436,6 +458,7 @@ def close_contest(contest_id: int, *, now: datetime | None = None) -> bool:
                 "entry_id": entry.id,
                 "rank": rank,
                 "points": prize.get("points", 0),
+                "amount": prize.get("points", 0),
                 "reward": prize.get("reward", ""),
             },
         )

@@ -85,6 +85,8 @@ def detail(contest_id: int) -> Any:
         can_enter=bool(member) and policies.can_enter(member, contest, member_tier=tier, tier_order=tier_order),
         entries_left=contest.entries_per_member - len(mine),
         may_vote=bool(member) and policies.may_vote_in(member, contest, member_tier=tier, tier_order=tier_order),
+        outside_enter_group=bool(member) and not policies.in_segment(contest.enter_segment_id, member.id),
+        outside_vote_group=bool(member) and not policies.in_segment(contest.vote_segment_id, member.id),
         winners=queries.winners(contest),
         entry_form=EntryForm(),
         vote_form=VoteForm(),
@@ -181,6 +183,8 @@ def _data_from(form: ContestForm) -> services.ContestData:
         voting_mode=form.voting_mode.data,
         min_tier_to_enter=form.min_tier_to_enter.data or None,
         min_tier_to_vote=form.min_tier_to_vote.data or None,
+        enter_segment_id=form.segment("enter_segment_id"),
+        vote_segment_id=form.segment("vote_segment_id"),
         premoderate=form.premoderate.data,
         hide_counts=form.hide_counts.data,
     )
@@ -194,6 +198,10 @@ def _fill(form: ContestForm, contest: Contest) -> None:
         getattr(form, name).data = to_local(getattr(contest, name))
     form.min_tier_to_enter.data = contest.min_tier_to_enter or ""
     form.min_tier_to_vote.data = contest.min_tier_to_vote or ""
+    for name in ("enter_segment_id", "vote_segment_id"):
+        if getattr(form, name, None) is not None:
+            value = getattr(contest, name)
+            getattr(form, name).data = str(value) if value is not None else ""
     for rank in (1, 2, 3):
         prize = contest.prize_for(rank) or {}
         getattr(form, f"prize{rank}_points").data = prize.get("points", 0)
@@ -228,6 +236,7 @@ def admin_edit(contest_id: int | None = None) -> Any:
     contest = _contest_or_404(contest_id) if contest_id else None
     form = ContestForm()
     form.set_tier_choices(tier_choices())
+    form.set_segment_choices(policies.audience_choices())
     if request.method == "GET" and contest is not None:
         _fill(form, contest)
     if form.validate_on_submit():

@@ -14,6 +14,9 @@ from gamification.engine.models import Badge, PointEntry, Rule, Tier
 from portal.accounts.models import Member
 from portal.db import db, utcnow
 
+# A rule paying exactly the points an event states in its ``amount`` (no multiplier, no community cap).
+PAY_THE_AMOUNT: dict[str, Any] = {"amount_unit": 1, "community": False, "apply_multiplier": False}
+
 # code, event type, points, fa name, en name, extra settings
 DEFAULT_RULES: list[tuple[str, str, int, str, str, dict[str, Any]]] = [
     ("post", "post.created", 5, "ارسال پاسخ در تالار", "Forum reply", {"cap_day": 50}),
@@ -24,11 +27,13 @@ DEFAULT_RULES: list[tuple[str, str, int, str, str, dict[str, Any]]] = [
     ("poll", "poll.voted", 1, "شرکت در نظرسنجی تالار", "Poll vote", {"cap_day": 5}),
     ("article", "article.published", 30, "انتشار مقاله", "Article published", {"cap_week": 90}),
     ("comment", "comment.created", 2, "نوشتن دیدگاه", "Comment", {"cap_day": 20}),
-    ("quiz-passed", "quiz.passed", 20, "قبولی در آزمون", "Quiz passed", {"cap_day": 60}),
-    ("quiz-completed", "quiz.completed", 5, "پایان آزمون", "Quiz completed", {"cap_day": 20}),
-    ("contest-entry", "contest.entered", 10, "شرکت در مسابقه عکس", "Photo contest entry", {}),
+    # Quizzes and contests state their own points (the admin sets them on the quiz or contest)
+    # and send them as the event's amount: these rules pay one point per unit of it, as announced.
+    ("quiz-passed", "quiz.passed", 1, "قبولی در آزمون", "Quiz passed", PAY_THE_AMOUNT),
+    ("quiz-completed", "quiz.completed", 1, "پاسخ درست در آزمون", "Quiz correct answers", PAY_THE_AMOUNT),
+    ("contest-entry", "contest.entered", 1, "شرکت در مسابقه عکس", "Photo contest entry", PAY_THE_AMOUNT),
     ("contest-vote", "contest.voted", 1, "رأی در مسابقه عکس", "Photo contest vote", {"cap_day": 10}),
-    ("contest-won", "contest.won", 100, "برنده مسابقه عکس", "Photo contest won", {}),
+    ("contest-won", "contest.won", 1, "جایزه مسابقه عکس", "Photo contest prize", PAY_THE_AMOUNT),
     ("survey", "survey.answered", 10, "پاسخ به پرسش‌نامه", "Survey answered", {"cap_day": 30}),
     ("event", "event.attended", 15, "حضور در رویداد", "Event attended", {}),
     ("ticket-rated", "ticket.rated", 3, "امتیاز به پشتیبانی", "Support ticket rated", {"cap_month": 15}),
@@ -185,6 +190,7 @@ def seed_engine() -> None:
                     "attributes": {"actor_id": other}
                     if kind == "like.received"
                     else {"reference": f"demo-{member_id}-{n}"},
+                    **({"amount": 20} if kind == "quiz.passed" else {}),
                 }
             )
         for n in range(activity):

@@ -19,7 +19,9 @@ def describe(rule: Any) -> str:
     """One paragraph saying what the rule pays, when, to whom and how often (current language)."""
     event = str(EVENT_TYPES.get(rule.event_type, rule.event_type))
     points = rule.points or 0
-    if rule.amount_unit:
+    if rule.amount_unit == 1 and points == 1:
+        amount = _("as many points as the event's amount (a quiz's or contest's own points)")
+    elif rule.amount_unit:
         amount = _("%(points)s points for every %(unit)s of the amount", points=_n(points), unit=_n(rule.amount_unit))
     elif points < 0:
         amount = _("%(points)s points are taken away", points=_n(-points))

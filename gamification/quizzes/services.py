@@ -435,14 +435,19 @@ def _score(attempt: Attempt, now: datetime) -> None:
         "quiz.completed",
         member_id=attempt.member_id,
         source=("quiz_attempt", attempt.id),
-        attributes={**facts, "points": correct_points, "duration_seconds": attempt.duration_seconds},
+        attributes={
+            **facts,
+            "points": correct_points,
+            "amount": correct_points,
+            "duration_seconds": attempt.duration_seconds,
+        },
     )
     if first_pass:
         emit(
             "quiz.passed",
             member_id=attempt.member_id,
             source=("quiz_pass", f"{quiz.id}:{attempt.member_id}"),
-            attributes={**facts, "points": pass_points},
+            attributes={**facts, "points": pass_points, "amount": pass_points},
         )
         notify(
             attempt.member_id,

@@ -134,7 +134,7 @@ def test_entering_stores_the_photo_and_emits_contest_entered_with_the_prize_poin
     assert [(e.type, e.member_id, e.source) for e in seen] == [
         ("contest.entered", member.id, ("contest_entry", entry.id))
     ]
-    assert seen[0].attributes == {"contest_id": contest.id, "entry_id": entry.id, "points": 15}
+    assert seen[0].attributes == {"contest_id": contest.id, "entry_id": entry.id, "points": 15, "amount": 15}
 
 
 @pytest.mark.parametrize(("phase", "message"), [("upcoming", "not opened yet"), ("voting", "are closed")])
@@ -335,7 +335,7 @@ def test_hiding_an_entry_reverses_its_participation_with_the_same_source_and_res
         entry_moderation.hide(entry, actor=moderator, reason="spam")
     assert not entry_moderation.is_visible(entry)
     assert [(e.type, e.source) for e in seen] == [
-        ("contest.entry_removed", ("contest_entry", entry.id)),
+        ("contest.removed", ("contest_entry", entry.id)),
         ("audit.logged", ("contest_entry", entry.id)),
     ]
     assert seen[1].attributes["reason"] == "spam"

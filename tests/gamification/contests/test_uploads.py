@@ -13,7 +13,7 @@ from gamification.contests.models import Entry
 from portal.extensions import db
 from tests.factories import MemberFactory
 from tests.gamification.contests.factories import ContestFactory, jpeg
-from tests.portal.web import csrf_token, flashes, make_client, sign_in, use_language
+from tests.portal.web import csrf_token, flashes, make_client, recorded_events, sign_in, use_language
 
 
 @pytest.fixture
@@ -95,6 +95,7 @@ def test_a_file_over_the_size_limit_is_refused(web, app, contest, monkeypatch):
     assert response.status_code == 303
     assert any("too large" in message for _c, message in flashes(web))
     assert _entries() == 0
+    assert _stored(app) == []
 
 
 def test_a_request_bigger_than_the_server_accepts_gets_a_413_page(web, app, contest, monkeypatch):
@@ -126,3 +127,17 @@ def test_gps_exif_is_not_in_the_stored_file(web, app, contest):
         with Image.open(root / key) as stored:
             assert len(stored.getexif()) == 0
             assert "exif" not in stored.info
+
+
+def test_sending_the_same_entry_twice_keeps_one_entry_and_pays_participation_once(web, app):
+    contest = ContestFactory(entries_per_member=1, participation_points=10)
+    member = MemberFactory()
+    sign_in(web, member)
+    photo = jpeg((800, 600))
+    with recorded_events("contest.*") as seen:
+        assert _enter(web, contest, photo).status_code == 303
+        assert _enter(web, contest, photo).status_code == 303
+    assert flashes(web)[-1] == ("danger", "You have already sent your entry to this contest.")
+    assert _entries() == 1
+    assert len(_stored(app)) == 2  # one display size and one thumbnail: the refused copy was never stored
+    assert [(e.type, e.member_id) for e in seen] == [("contest.entered", member.id)]

@@ -14,7 +14,16 @@ from portal.extensions import db
 from tests.factories import AdminFactory, MemberFactory
 from tests.gamification.contests.factories import ContestFactory, EntryFactory, VoteFactory
 from tests.helpers import count_queries
-from tests.portal.web import csrf_token, flashes, fresh, make_client, post_form, sign_in, use_language
+from tests.portal.web import (
+    csrf_token,
+    flashes,
+    fresh,
+    make_client,
+    post_form,
+    recorded_events,
+    sign_in,
+    use_language,
+)
 
 
 @pytest.fixture
@@ -120,6 +129,19 @@ def test_a_member_votes_through_the_page_and_sees_their_vote(web):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Vote).where(Vote.voter_id == voter.id)) == 1
     html = web.get(f"/contests/{contest.id}").get_data(as_text=True)
     assert 'data-testid="my-vote"' in html
+
+
+def test_a_double_click_on_vote_keeps_one_vote_and_pays_the_voter_once(web):
+    contest, entries = _voting_contest(n=2)
+    voter = MemberFactory()
+    sign_in(web, voter)
+    token = csrf_token(web, f"/contests/{contest.id}")
+    with recorded_events("contest.voted") as seen:
+        for _ in range(2):
+            response = web.post(f"/contests/{contest.id}/entries/{entries[0].id}/vote", data={"csrf_token": token})
+            assert response.status_code == 303
+    assert db.session.scalars(sa.select(Vote.entry_id).where(Vote.voter_id == voter.id)).all() == [entries[0].id]
+    assert [e.member_id for e in seen] == [voter.id]
 
 
 def test_own_photo_has_no_vote_button_and_a_forged_vote_is_refused(web):
