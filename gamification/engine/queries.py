@@ -7,9 +7,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from gamification.engine import catalog
-from gamification.engine.models import Badge, Balance, MemberBadge, PeriodTotal, PointEntry, Referral, Rule, Tier
+from gamification.engine.models import (
+    Badge,
+    Balance,
+    MemberBadge,
+    PeriodTotal,
+    PointEntry,
+    Referral,
+    Rule,
+    StoredEvent,
+    Tier,
+)
 from portal.accounts.models import Member
 from portal.db import InvalidCursor, db, decode_cursor, encode_cursor, utcnow
 from portal.i18n import current_language
@@ -367,3 +378,69 @@ def referral_stats(member_id: int) -> dict[str, Any]:
         sa.select(Referral.status, sa.func.count()).where(Referral.referrer_id == member_id).group_by(Referral.status)
     ).all()
     return dict(rows)  # type: ignore[arg-type]
+
+
+PURCHASE_TYPE = "purchase.recorded"
+REFUND_TYPE = "purchase.refunded"
+
+
+def segment_conditions(
+    member_id: Any,
+    *,
+    now: datetime | None = None,
+    tiers: list[str] | None = None,
+    spendable_min: int | None = None,
+    spendable_max: int | None = None,
+    qualifying_min: int | None = None,
+    qualifying_max: int | None = None,
+    purchases_days: int | None = None,
+    purchases_min_count: int | None = None,
+    purchases_min_amount: int | None = None,
+) -> list[sa.ColumnElement[bool]]:
+    """SQL conditions over a member id column for member segments: tier, balances and recent purchases.
+
+    Correlated subqueries, so the caller's one query answers (a member without a balance row has
+    0 points and no tier). Purchases are the stored ``purchase.recorded`` events of the last
+    ``purchases_days`` days that no ``purchase.refunded`` event of the same reference took back.
+    """
+    where: list[sa.ColumnElement[bool]] = []
+    if tiers:
+        where.append(member_id.in_(sa.select(Balance.member_id).where(Balance.tier_code.in_(tiers))))
+    bounds = (
+        (Balance.spendable, spendable_min, spendable_max),
+        (Balance.qualifying, qualifying_min, qualifying_max),
+    )
+    for column, low, high in bounds:
+        if low is None and high is None:
+            continue
+        value = sa.func.coalesce(sa.select(column).where(Balance.member_id == member_id).scalar_subquery(), 0)
+        if low is not None:
+            where.append(value >= low)
+        if high is not None:
+            where.append(value <= high)
+    if purchases_days is not None and (purchases_min_count is not None or purchases_min_amount is not None):
+        since = (now or utcnow()) - timedelta(days=purchases_days)
+        refund = aliased(StoredEvent)
+        refunded = (
+            sa.select(refund.id)
+            .where(
+                refund.type == REFUND_TYPE,
+                refund.member_id == StoredEvent.member_id,
+                refund.source_kind == StoredEvent.source_kind,
+                refund.source_id == StoredEvent.source_id,
+            )
+            .exists()
+        )
+        having: list[sa.ColumnElement[bool]] = []
+        if purchases_min_count is not None:
+            having.append(sa.func.count(StoredEvent.id) >= purchases_min_count)
+        if purchases_min_amount is not None:
+            having.append(sa.func.coalesce(sa.func.sum(StoredEvent.amount), 0) >= purchases_min_amount)
+        buyers = (
+            sa.select(StoredEvent.member_id)
+            .where(StoredEvent.type == PURCHASE_TYPE, StoredEvent.occurred_at >= since, ~refunded)
+            .group_by(StoredEvent.member_id)
+            .having(*having)
+        )
+        where.append(member_id.in_(buyers))
+    return where
