@@ -387,3 +387,27 @@ def test_csv_export_lists_the_members_safely(club, admin_web):
     by_id = {int(r[0]): r for r in rows[1:]}
     assert by_id[club["a"].id][1] == "'=cmd"
     assert by_id[club["a"].id][5] == "Pars"
+
+
+def test_demo_segments_are_seeded_once_and_select_demo_members(app, without_moderation_gates):
+    from gamification.engine import demo as engine_demo
+    from portal.accounts import demo as accounts_demo
+    from portal.admin.segments import demo
+
+    with app.test_request_context():
+        accounts_demo.seed_accounts()
+        engine_demo.seed_engine()
+        demo.seed_segments()
+        demo.seed_segments()
+    segments = {s.name_en: s for s in db.session.scalars(sa.select(Segment))}
+    assert set(segments) == {
+        "Referred members",
+        "Tehran members and Pars Technology",
+        "Quiet members",
+        "Silver and above",
+    }
+    referred = {m.email for m in db.session.scalars(queries.member_query(segments["Referred members"]))}
+    assert referred == {"reza@bashgah.example", "niloofar@bashgah.example", "ali@bashgah.example"}
+    tehran = {m.email for m in db.session.scalars(queries.member_query(segments["Tehran members and Pars Technology"]))}
+    assert tehran == {"reza@bashgah.example"}
+    assert queries.count(segments["Quiet members"]) == len(accounts_demo.MEMBERS) + 1  # nobody signed in yet
