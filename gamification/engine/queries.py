@@ -406,8 +406,8 @@ def segment_conditions(
 ) -> list[sa.ColumnElement[bool]]:
     """SQL conditions over a member id column for member segments: tier, balances and recent purchases.
 
-    Correlated subqueries, so the caller's one query answers (a member without a balance row has
-    0 points and no tier). Purchases are the stored ``purchase.recorded`` events of the last
+    Subqueries over the engine's tables, so the caller's one query answers (a member without a
+    balance row has 0 points and no tier). Purchases are the stored ``purchase.recorded`` events of the last
     ``purchases_days`` days that no ``purchase.refunded`` event of the same reference took back.
     """
     where: list[sa.ColumnElement[bool]] = []
@@ -418,13 +418,12 @@ def segment_conditions(
         (Balance.qualifying, qualifying_min, qualifying_max),
     )
     for column, low, high in bounds:
-        if low is None and high is None:
-            continue
-        value = sa.func.coalesce(sa.select(column).where(Balance.member_id == member_id).scalar_subquery(), 0)
-        if low is not None:
-            where.append(value >= low)
+        # EXISTS / NOT EXISTS on the balance row: semi- and anti-joins for PostgreSQL, a primary-key read for
+        # SQLite; a member without a row has 0 points, so "at least 0" holds for everyone.
+        if low:
+            where.append(sa.exists().where(Balance.member_id == member_id, column >= low))
         if high is not None:
-            where.append(value <= high)
+            where.append(~sa.exists().where(Balance.member_id == member_id, column > high))
     if purchases_days is not None and (purchases_min_count is not None or purchases_min_amount is not None):
         since = (now or utcnow()) - timedelta(days=purchases_days)
         purchase, refund = _event_aliases()
@@ -438,16 +437,25 @@ def segment_conditions(
             )
             .exists()
         )
-        kept = (
-            purchase.member_id == member_id,
-            purchase.type == PURCHASE_TYPE,
-            purchase.occurred_at >= since,
-            ~refunded,
-        )
-        # Correlated reads through the (member, type) index: contains() reads only that member's events.
-        if purchases_min_count is not None:
-            where.append(sa.select(sa.func.count(purchase.id)).where(*kept).scalar_subquery() >= purchases_min_count)
-        if purchases_min_amount is not None:
-            total = sa.select(sa.func.coalesce(sa.func.sum(purchase.amount), 0)).where(*kept).scalar_subquery()
-            where.append(total >= purchases_min_amount)
+        kept = (purchase.type == PURCHASE_TYPE, purchase.occurred_at >= since, ~refunded)
+        if db.session.get_bind().dialect.name == "postgresql":
+            # PostgreSQL plans IN (grouped subquery) as a semi-join: fast for a count over every member
+            # and, with the member's id known, for contains() too.
+            having: list[sa.ColumnElement[bool]] = []
+            if purchases_min_count is not None:
+                having.append(sa.func.count(purchase.id) >= purchases_min_count)
+            if purchases_min_amount is not None:
+                having.append(sa.func.coalesce(sa.func.sum(purchase.amount), 0) >= purchases_min_amount)
+            buyers = sa.select(purchase.member_id).where(*kept).group_by(purchase.member_id).having(*having)
+            where.append(member_id.in_(buyers))
+        else:
+            # SQLite would compute the grouped subquery whole even for one member: correlated reads through
+            # the (member, type) index instead.
+            mine = (purchase.member_id == member_id, *kept)
+            if purchases_min_count is not None:
+                count = sa.select(sa.func.count(purchase.id)).where(*mine).scalar_subquery()
+                where.append(count >= purchases_min_count)
+            if purchases_min_amount is not None:
+                total = sa.select(sa.func.coalesce(sa.func.sum(purchase.amount), 0)).where(*mine).scalar_subquery()
+                where.append(total >= purchases_min_amount)
     return where

@@ -95,6 +95,7 @@ CASES = [
     ({"tiers": ["silver", "gold"]}, "ab"),
     ({"spendable_min": "100"}, "ab"),
     ({"spendable_max": "50"}, "cde"),
+    ({"spendable_min": "0", "qualifying_max": "0"}, "ce"),
     ({"qualifying_min": "600", "qualifying_max": "2500"}, "ab"),
     ({"purchases_days": "30", "purchases_min_count": "2"}, "a"),
     ({"purchases_days": "30", "purchases_min_count": "1"}, "a"),  # d's purchase was refunded
