@@ -412,3 +412,22 @@ def test_demo_segments_are_seeded_once_and_select_demo_members(app, without_mode
     tehran = {m.email for m in db.session.scalars(queries.member_query(segments["Tehran members and Pars Technology"]))}
     assert tehran == {"reza@bashgah.example"}
     assert queries.count(segments["Quiet members"]) == len(accounts_demo.MEMBERS) + 1  # nobody signed in yet
+
+
+@pytest.fixture
+def without_the_engine():
+    from portal.admin.segments import registry
+
+    kept = registry.engine()
+    registry.clear()
+    yield
+    registry.register_engine(conditions=kept.conditions, tier_choices=kept.tier_choices)
+
+
+def test_without_the_engine_points_criteria_are_refused_and_stored_ones_match_nobody(club, without_the_engine):
+    with pytest.raises(ValidationFailed) as caught:
+        normalise({"tiers": ["gold"], "spendable_min": "5", "purchases_days": "30", "purchases_min_count": "1"})
+    assert set(caught.value.fields) == {"tiers", "spendable_min", "purchases_days"}
+    assert normalise({"cities": "tehran"}) == {"cities": ["tehran"]}
+    assert _members_of(club, {"tiers": ["gold"]}) == ""
+    assert _members_of(club, {"cities": ["tehran"]}) == "ac"
