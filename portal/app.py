@@ -50,6 +50,9 @@ from portal.accounts import views as accounts_views
 from portal.accounts.cli import user as user_cli
 from portal.accounts.queries import count_members
 from portal.admin import views as admin_views
+from portal.admin.segments import demo as segments_demo
+from portal.admin.segments import registry as segments_registry
+from portal.admin.segments import views as segments_views
 from portal.api import api as api_endpoints  # noqa: F401 - declares the /api/v1 endpoints on the toolkit's blueprint
 from portal.api import toolkit as api_toolkit
 from portal.api import views as api_views
@@ -80,6 +83,7 @@ BLUEPRINTS = [
     accounts_views.bp,
     notification_views.bp,
     admin_views.bp,
+    segments_views.bp,
     forums_views.bp,
     search_views.bp,
     engine_views.bp,
@@ -102,6 +106,7 @@ DEMO_SEEDERS = [
     knowledge_demo.seed_knowledge,
     contest_demo.seed_contests,
     quiz_demo.seed_quizzes,
+    segments_demo.seed_segments,
 ]
 
 # Moderatable content: one adapter per kind, from each content package's moderation.py.
@@ -163,6 +168,10 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
     _schedule_jobs(app)
     api_toolkit.clear_member_fields()
     api_toolkit.register_member_fields(engine_queries.standing_fields)  # points, tier and badges in /api/v1
+    # tier, points and purchase criteria of member segments
+    segments_registry.register_engine(
+        conditions=engine_queries.segment_conditions, tier_choices=engine_queries.tier_choices
+    )
     _register_cli(app)
     return app
 

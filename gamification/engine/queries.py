@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from gamification.engine import catalog
-from gamification.engine.models import Badge, Balance, MemberBadge, PeriodTotal, PointEntry, Referral, Rule, Tier
+from gamification.engine.models import (
+    Badge,
+    Balance,
+    MemberBadge,
+    PeriodTotal,
+    PointEntry,
+    Referral,
+    Rule,
+    StoredEvent,
+    Tier,
+)
 from portal.accounts.models import Member
 from portal.db import InvalidCursor, KeysetPage, db, decode_cursor, encode_cursor, utcnow
 from portal.i18n import current_language
@@ -435,3 +447,82 @@ def leaderboard_page(
         last = items[-1]
         next_cursor = encode_cursor([last.points, last.member_id, last.rank])
     return KeysetPage(items, next_cursor)
+
+PURCHASE_TYPE = "purchase.recorded"
+REFUND_TYPE = "purchase.refunded"
+
+
+@functools.cache
+def _event_aliases() -> tuple[Any, Any]:
+    """Two aliases of the stored events, made once (building an alias costs more than the query it serves)."""
+    return aliased(StoredEvent, name="purchase"), aliased(StoredEvent, name="refund")
+
+
+def segment_conditions(
+    member_id: Any,
+    *,
+    now: datetime | None = None,
+    tiers: list[str] | None = None,
+    spendable_min: int | None = None,
+    spendable_max: int | None = None,
+    qualifying_min: int | None = None,
+    qualifying_max: int | None = None,
+    purchases_days: int | None = None,
+    purchases_min_count: int | None = None,
+    purchases_min_amount: int | None = None,
+) -> list[sa.ColumnElement[bool]]:
+    """SQL conditions over a member id column for member segments: tier, balances and recent purchases.
+
+    Subqueries over the engine's tables, so the caller's one query answers (a member without a
+    balance row has 0 points and no tier). Purchases are the stored ``purchase.recorded`` events of the last
+    ``purchases_days`` days that no ``purchase.refunded`` event of the same reference took back.
+    """
+    where: list[sa.ColumnElement[bool]] = []
+    if tiers:
+        where.append(sa.exists().where(Balance.member_id == member_id, Balance.tier_code.in_(tiers)))
+    bounds = (
+        (Balance.spendable, spendable_min, spendable_max),
+        (Balance.qualifying, qualifying_min, qualifying_max),
+    )
+    for column, low, high in bounds:
+        # EXISTS / NOT EXISTS on the balance row: semi- and anti-joins for PostgreSQL, a primary-key read for
+        # SQLite; a member without a row has 0 points, so "at least 0" holds for everyone.
+        if low:
+            where.append(sa.exists().where(Balance.member_id == member_id, column >= low))
+        if high is not None:
+            where.append(~sa.exists().where(Balance.member_id == member_id, column > high))
+    if purchases_days is not None and (purchases_min_count is not None or purchases_min_amount is not None):
+        since = (now or utcnow()) - timedelta(days=purchases_days)
+        purchase, refund = _event_aliases()
+        refunded = (
+            sa.select(refund.id)
+            .where(
+                refund.member_id == purchase.member_id,
+                refund.type == REFUND_TYPE,
+                refund.source_kind == purchase.source_kind,
+                refund.source_id == purchase.source_id,
+            )
+            .exists()
+        )
+        kept = (purchase.type == PURCHASE_TYPE, purchase.occurred_at >= since, ~refunded)
+        if db.session.get_bind().dialect.name == "postgresql":
+            # PostgreSQL plans IN (grouped subquery) as a semi-join: fast for a count over every member
+            # and, with the member's id known, for contains() too.
+            having: list[sa.ColumnElement[bool]] = []
+            if purchases_min_count is not None:
+                having.append(sa.func.count(purchase.id) >= purchases_min_count)
+            if purchases_min_amount is not None:
+                having.append(sa.func.coalesce(sa.func.sum(purchase.amount), 0) >= purchases_min_amount)
+            buyers = sa.select(purchase.member_id).where(*kept).group_by(purchase.member_id).having(*having)
+            where.append(member_id.in_(buyers))
+        else:
+            # SQLite would compute the grouped subquery whole even for one member: correlated reads through
+            # the (member, type) index instead.
+            mine = (purchase.member_id == member_id, *kept)
+            if purchases_min_count is not None:
+                count = sa.select(sa.func.count(purchase.id)).where(*mine).scalar_subquery()
+                where.append(count >= purchases_min_count)
+            if purchases_min_amount is not None:
+                total = sa.select(sa.func.coalesce(sa.func.sum(purchase.amount), 0)).where(*mine).scalar_subquery()
+                where.append(total >= purchases_min_amount)
+    return where

@@ -1,0 +1,1 @@
+"""Segments: saved filters over members, used by contests, campaigns, promotions and reports."""
