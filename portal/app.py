@@ -23,6 +23,7 @@ from gamification.contests import cli as contest_cli
 from gamification.contests import demo as contest_demo
 from gamification.contests import jobs as contest_jobs
 from gamification.contests import moderation as contest_moderation
+from gamification.contests import policies as contest_policies
 from gamification.contests import views as contest_views
 from gamification.engine import api as engine_api  # noqa: F401 - declares the engine's /api/v1 endpoints
 from gamification.engine import cli as engine_cli
@@ -51,6 +52,7 @@ from portal.accounts.cli import user as user_cli
 from portal.accounts.queries import count_members
 from portal.admin import views as admin_views
 from portal.admin.segments import demo as segments_demo
+from portal.admin.segments import queries as segment_queries
 from portal.admin.segments import registry as segments_registry
 from portal.admin.segments import views as segments_views
 from portal.api import api as api_endpoints  # noqa: F401 - declares the /api/v1 endpoints on the toolkit's blueprint
@@ -172,6 +174,7 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
     segments_registry.register_engine(
         conditions=engine_queries.segment_conditions, tier_choices=engine_queries.tier_choices
     )
+    contest_policies.register_audience(segment_queries.contains, segment_queries.choices)  # who may enter and vote
     _register_cli(app)
     return app
 

@@ -1,7 +1,7 @@
 """contests: member segments that alone may enter or vote
 
 Revision ID: 0014
-Revises: 0008
+Revises: 0013
 Create Date: 2026-11-23 12:30:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0014'
-down_revision = '0008'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """segments: saved filters over members
 
 Revision ID: 0015
-Revises: 0008
+Revises: 0014
 Create Date: 2026-11-23 12:30:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0015'
-down_revision = '0008'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

@@ -23,12 +23,15 @@ BUYERS, STAFF = 7, 9
 def groups():
     """A plain predicate standing in for the portal's segments: segment id -> member ids."""
     members: dict[int, set[int]] = {BUYERS: set(), STAFF: set()}
+    wired = dict(policies._audience)  # the composition root's provider, put back afterwards
     policies.register_audience(
         lambda segment_id, member_id: member_id in members.get(segment_id, set()),
         lambda: [(BUYERS, "Tehran buyers"), (STAFF, "Staff")],
     )
     yield members
     policies.unregister_audience()
+    if wired:
+        policies.register_audience(wired["contains"], wired["choices"])
 
 
 @pytest.fixture
@@ -135,3 +138,22 @@ def test_an_outsider_posting_an_entry_reads_the_refusal(groups, web):
     )
     assert response.status_code == 303
     assert ("danger", "This contest is open to a chosen group of members only.") in flashes(web)
+
+
+def test_the_portals_segments_decide_who_may_enter(app):
+    """As wired by the composition root: a saved segment (city Tehran) opens a contest to its members only."""
+    from portal.admin.segments import services as segment_services
+
+    admin = AdminFactory()
+    segment = segment_services.create_segment(
+        actor=admin, name_fa="تهرانی‌ها", name_en="Tehran members", criteria={"cities": ["Tehran"]}
+    )
+    assert (segment.id, "Tehran members") in policies.audience_choices() or any(
+        choice[0] == segment.id for choice in policies.audience_choices()
+    )
+    contest = ContestFactory(enter_segment_id=segment.id)
+    inside, outside = MemberFactory(city="tehran"), MemberFactory(city="Shiraz")
+    assert services.enter_contest(actor=inside, contest=contest, stream=jpeg()).member_id == inside.id
+    with pytest.raises(NotAllowed):
+        services.enter_contest(actor=outside, contest=contest, stream=jpeg())
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Entry).where(Entry.contest_id == contest.id)) == 1
