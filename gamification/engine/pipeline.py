@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -102,6 +103,11 @@ class Outcome:
     member_id: int
     awarded: list[tuple[str, int]] = field(default_factory=list)
     created: bool = True
+    refused: Exception | None = None  # what a gate (another subscriber) refused the event with
+
+
+# Called with the newly stored events before anything is paid; returns the refused ones' errors.
+Admit = Callable[[list[Incoming]], dict[str, Exception]]
 
 
 def load_rules(event_types: set[str]) -> dict[str, list[RuleView]]:
@@ -180,8 +186,12 @@ class _Running:
     touched: bool = False
 
 
-def process(items: list[Incoming], *, now: datetime | None = None) -> list[Outcome]:
-    """Pays, or takes back, what each event is worth; returns one outcome per item, in order."""
+def process(items: list[Incoming], *, now: datetime | None = None, admit: Admit | None = None) -> list[Outcome]:
+    """Pays, or takes back, what each event is worth; returns one outcome per item, in order.
+
+    ``admit`` sees the events that are new (not a replayed idempotency key) before anything is
+    paid: the other subscribers' gates run there, and a refused event is forgotten (its stored
+    row deleted) and pays nothing."""
     now = now or utcnow()
     outcomes = [Outcome(it.event_id, it.member_id) for it in items]
     if not items:
@@ -191,6 +201,15 @@ def process(items: list[Incoming], *, now: datetime | None = None) -> list[Outco
     for i, it in enumerate(items):
         if it.event_id in duplicates:
             outcomes[i].created = False
+    if admit is not None and live:
+        refused = admit([it for _, it in live])
+        if refused:
+            db.session.execute(sa.delete(StoredEvent).where(one_of(StoredEvent.id, refused)))
+            for i, it in live:
+                if it.event_id in refused:
+                    outcomes[i].refused = refused[it.event_id]
+                    outcomes[i].created = False
+            live = [(i, it) for i, it in live if it.event_id not in refused]
     if live:
         _process_live(live, outcomes, now)
     if duplicates:

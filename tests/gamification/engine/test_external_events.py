@@ -182,3 +182,28 @@ def test_the_ledger_page_is_newest_first_with_a_cursor():
     assert end is None
     with pytest.raises(InvalidCursor):
         ledger_page(member.id, cursor="not-a-cursor")
+
+
+def test_a_gate_refusing_one_item_of_a_batch_writes_nothing_for_it_and_spoils_no_other(app):
+    app.config["MODERATION_FIRST_DAY_ALLOWANCES"] = {"topics": 1}  # moderation's gate is back on
+    member, other = MemberFactory(), MemberFactory()  # new members: one topic on their first day
+    RuleFactory(event_type="topic.created", code="topic", points=4)
+    RuleFactory(event_type="survey.answered", code="survey", points=2)
+    items = [
+        {"member_id": member.id, "event_type": "topic.created", "attributes": {"reference": "t1"}},
+        {"member_id": member.id, "event_type": "topic.created", "attributes": {"reference": "t2"}},
+        {"member_id": other.id, "event_type": "topic.created", "attributes": {"reference": "t3"}},
+        {"member_id": member.id, "event_type": "survey.answered", "idempotency_key": "s1"},
+        {"member_id": member.id, "event_type": "topic.created", "idempotency_key": "t4"},
+    ]
+    results = record_events(items)
+    kinds = [type(r).__name__ if isinstance(r, DomainError) else r.awarded for r in results]
+    assert kinds == [[("topic", 4)], "RateLimited", [("topic", 4)], [("survey", 2)], "RateLimited"]
+    assert db.session.get(Balance, member.id).spendable == 6
+    assert _count(StoredEvent) == 3
+    assert db.session.scalar(sa.select(StoredEvent.id).where(StoredEvent.idempotency_key == "t4")) is None
+    assert ledger.verify_balances() == []
+    # A refused key was never taken: sent again once the allowance allows, it pays.
+    db.session.execute(sa.text("DELETE FROM daily_usage"))
+    again = record_event(member_id=member.id, event_type="topic.created", idempotency_key="t4")
+    assert again.created and again.awarded == [("topic", 4)]
