@@ -29,8 +29,8 @@ from portal.accounts.models import Member
 from portal.app import create_app
 from portal.db import db, utcnow
 from portal.errors import RateLimited
-from portal.moderation.models import TrustRecord
 from portal.events import bus
+from portal.moderation.models import TrustRecord
 
 EVENT_MIX = [
     ("post.created", None),

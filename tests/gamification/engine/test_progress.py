@@ -264,7 +264,7 @@ def test_a_random_workload_of_batches_leaves_no_difference_between_balances_and_
     kinds = ["post.created", "post.removed", "like.received", "quiz.passed", "newsletter.unsubscribed"]
     for step in range(40):
         items = []
-        for n in range(rng.randrange(1, 60)):
+        for _ in range(rng.randrange(1, 60)):
             member = rng.choice(members)
             choice = rng.randrange(8)
             item = {"member_id": member.id, "attributes": {"reference": f"x{rng.randrange(40)}"}}
