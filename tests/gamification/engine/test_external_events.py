@@ -206,4 +206,5 @@ def test_a_gate_refusing_one_item_of_a_batch_writes_nothing_for_it_and_spoils_no
     # A refused key was never taken: sent again once the allowance allows, it pays.
     db.session.execute(sa.text("DELETE FROM daily_usage"))
     again = record_event(member_id=member.id, event_type="topic.created", idempotency_key="t4")
-    assert again.created and again.awarded == [("topic", 4)]
+    assert again.created
+    assert again.awarded == [("topic", 4)]
