@@ -439,12 +439,14 @@ def _load_counters(
 
 
 def _write_balances(running: dict[int, _Running]) -> None:
-    bulk.run_many(
-        "UPDATE point_balances SET spendable = spendable + ?, pending = pending + ?, qualifying = qualifying + ?,"
-        " earned = earned + ?, streak_days = ?, last_active_day = ? WHERE member_id = ?",
+    bulk.update_from_rows(
+        "point_balances",
+        "member_id",
+        ["spendable", "pending", "qualifying", "earned", "streak_days", "last_active_day"],
         [
-            (r.d_spendable, r.d_pending, r.d_qualifying, r.d_earned, r.streak, r.last_day, m)
+            (m, r.d_spendable, r.d_pending, r.d_qualifying, r.d_earned, r.streak, r.last_day)
             for m, r in running.items()
             if r.d_spendable or r.d_pending or r.d_qualifying or r.d_earned or r.touched
         ],
+        added={"spendable", "pending", "qualifying", "earned"},
     )
