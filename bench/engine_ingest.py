@@ -223,6 +223,53 @@ def _timed(fn: Any, repeat: int = 50) -> tuple[float, float]:
     return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
 
 
+class _Statements:
+    """Counts the SQL statements a block sends and keeps the last one (for its query plan)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.last: tuple[str, Any] = ("", None)
+
+    def __enter__(self) -> _Statements:
+        sa.event.listen(db.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        sa.event.remove(db.engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")):
+            self.count += 1
+            self.last = (statement, params)
+
+
+def _plan(fn: Any) -> tuple[int, str]:
+    """How many statements ``fn`` sends, and the database's plan of the last one, on one line."""
+    with _Statements() as seen:
+        fn()
+    statement, params = seen.last
+    explain = "EXPLAIN " if db.engine.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN "
+    rows = db.session.connection().exec_driver_sql(explain + statement, params).all()
+    db.session.rollback()
+    text = " | ".join(str(row[0] if len(row) == 1 else row[-1]).strip() for row in rows)
+    return seen.count, text
+
+
+def _without_other_subscribers() -> Any:
+    """The bus with only the points engine on it (the engine's own cost); returns a restorer."""
+    saved = {name: {k: list(v) for k, v in getattr(bus, name).items()} for name in ("_subscribers", "_effects")}
+    bus._subscribers.clear()
+    bus._effects.clear()
+    bus.subscribe("*", services.on_event)
+
+    def restore() -> None:
+        for name, table in saved.items():
+            getattr(bus, name).clear()
+            getattr(bus, name).update(table)
+
+    return restore
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database-url", default="")
@@ -248,29 +295,57 @@ def main() -> None:
         }
     )
     rng = random.Random(7)
+    table: list[tuple[str, str]] = []
     with app.app_context():
         upgrade()
         demo.seed_rules_tiers_badges()
         db.session.commit()
         members = _add_members(0, args.members)
-        print(f"database: {db.engine.dialect.name}; {len(members)} members; subscribers: {len(bus._subscribers)}")
+        dialect = db.engine.dialect.name
+        print(f"database: {dialect}; {len(members)} members; subscribers: {len(bus._subscribers)}")
         _ingest(members, 2, rng, serial_start=10_000_000)  # warm-up
         rate, cpu_rate, count = _ingest(members, args.batches, rng)
-        print(
-            f"ingest: {count} events in 1,000-event batches: {rate:,.0f} events/s wall clock"
-            f" ({cpu_rate:,.0f} per CPU-second of this process; the machine's load: {os.getloadavg()[0]:.1f})"
+        load = os.getloadavg()[0]
+        table.append(
+            (
+                f"ingest, every subscriber ({count:,} events)",
+                f"{rate:,.0f} events/s wall, {cpu_rate:,.0f} per CPU-second (load {load:.1f})",
+            )
+        )
+        restore = _without_other_subscribers()
+        try:
+            rate, cpu_rate, count = _ingest(members, args.batches, rng, serial_start=20_000_000)
+        finally:
+            restore()
+        load = os.getloadavg()[0]
+        table.append(
+            (
+                f"ingest, the engine alone ({count:,} events)",
+                f"{rate:,.0f} events/s wall, {cpu_rate:,.0f} per CPU-second (load {load:.1f})",
+            )
         )
 
         if args.big:
             members = _fill_big(members, rng)
 
         member_id = members[len(members) // 2]
+        entries = db.session.scalar(sa.select(sa.func.count()).select_from(PointEntry))
+        db.session.rollback()
         median, p95 = _timed(lambda: queries.leaderboard("month", limit=100))
-        print(f"top-100 monthly leaderboard: median {median:.2f} ms, p95 {p95:.2f} ms")
+        table.append(("top-100 monthly leaderboard", f"p50 {median:.2f} ms, p95 {p95:.2f} ms"))
+        queries_sent, plan = _plan(lambda: queries.leaderboard("month", limit=100))
+        table.append(("  its plan", plan[:300]))
         median, p95 = _timed(lambda: queries.balance_of(member_id))
-        print(f"balance and tier read (one indexed query): median {median:.2f} ms, p95 {p95:.2f} ms")
+        table.append(("balance and tier read", f"p50 {median:.2f} ms, p95 {p95:.2f} ms"))
+        queries_sent, plan = _plan(lambda: queries.balance_of(member_id))
+        table.append(("  its queries and plan", f"{queries_sent} query: {plan[:200]}"))
         median, p95 = _timed(lambda: queries.rank_of(member_id, "month"))
-        print(f"a member's monthly rank: median {median:.2f} ms, p95 {p95:.2f} ms")
+        table.append(("a member's monthly rank", f"p50 {median:.2f} ms, p95 {p95:.2f} ms"))
+
+    print(f"\n{dialect}: {len(members):,} members, {entries:,} ledger entries")
+    width = max(len(name) for name, _ in table)
+    for name, value in table:
+        print(f"{name.ljust(width)}  {value}")
 
 
 if __name__ == "__main__":
