@@ -269,7 +269,10 @@ def _admit(fresh: list[Incoming]) -> dict[str, Exception]:
     then pays nothing and comes back as that item's error."""
     refused: dict[str, Exception] = {}
     listening: dict[str, bool] = {}
-    _publish_all([it for it in fresh if _others_listen(it.type, listening)], refused)
+    # In member order (each member's events keep theirs): gates lock per-member rows (moderation's
+    # trust row), and concurrent batches that take them in one order cannot deadlock.
+    ordered = sorted((it for it in fresh if _others_listen(it.type, listening)), key=lambda it: it.member_id)
+    _publish_all(ordered, refused)
     return refused
 
 
