@@ -139,10 +139,11 @@ def award_badges(
             if earned:
                 awarded.append((member_id, badge))
     if awarded:
+        earned_at = time_writer()(now)
         insert_rows(
             "member_badges",
             ["member_id", "badge_id", "earned_at"],
-            [(m, b.id, time_writer()(now)) for m, b in awarded],
+            [(m, b.id, earned_at) for m, b in awarded],
             suffix="ON CONFLICT DO NOTHING",
         )
         for member_id, badge in awarded:
