@@ -268,13 +268,17 @@ def _process_live(live: list[tuple[int, Incoming]], outcomes: list[Outcome], now
         if actor is not None and str(actor) == str(it.member_id):
             continue  # one's own content never pays
         rule_type = catalog.rule_type_for(it.type)
+        found = rules.get(rule_type)
+        if not found:
+            continue
         at = it.occurred_at or now
-        for rule in rules.get(rule_type, ()):
+        member = facts.get(it.member_id) or MemberFacts(it.member_id)
+        for rule in found:
             if not is_live(rule, at):
                 continue
             if not matches(
                 rule,
-                member=facts.get(it.member_id, MemberFacts(it.member_id)),
+                member=member,
                 tier_code=running[it.member_id].tier_code,
                 amount=it.amount,
                 attributes=it.attributes,
@@ -302,6 +306,7 @@ def _process_live(live: list[tuple[int, Incoming]], outcomes: list[Outcome], now
     totals: dict[tuple[str, str, str, int], int] = defaultdict(int)
     counter_adds: dict[tuple[int, int, str, str], int] = defaultdict(int)
     consumers: dict[int, int] = defaultdict(int)  # member -> points to take from the oldest remaining
+    total_keys = [(period, keys_now[period]) for period in ("all", "month", "week")]
 
     for i, it, rule, key in candidates:
         if key in paid_keys:
@@ -380,10 +385,12 @@ def _process_live(live: list[tuple[int, Incoming]], outcomes: list[Outcome], now
             )
         )
         score = spendable or qualifying
-        for period in ("all", "month", "week"):
-            totals[(period, keys_now[period], "", it.member_id)] += score
-            if category_id is not None:
-                totals[(period, keys_now[period], f"c{category_id}", it.member_id)] += score
+        for period, key in total_keys:
+            totals[(period, key, "", it.member_id)] += score
+        if category_id is not None:
+            scope = f"c{category_id}"
+            for period, key in total_keys:
+                totals[(period, key, scope, it.member_id)] += score
         outcomes[i].awarded.append((rule.code, points))
 
     # Activity streaks: one step per member per local day.
