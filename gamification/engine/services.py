@@ -325,18 +325,22 @@ def _drop_work_since(queued: dict[Any, int | None]) -> None:
 
 
 def _process_guarded(items: list[Incoming]) -> list[pipeline.Outcome | DomainError]:
-    """The whole batch in one savepoint; if the database refuses it (a race on a key), item by item."""
+    """The whole batch in one savepoint; if the database refuses it (a race on a key), item by item.
+    A rolled-back attempt takes the after-commit work it queued with it."""
+    queued = _queued_work()
     try:
         with db.session.begin_nested():
             return list(pipeline.process(items, admit=_admit))
     except (IntegrityError, OperationalError):
-        pass
+        _drop_work_since(queued)
     outcomes: list[pipeline.Outcome | DomainError] = []
     for item in items:
+        queued = _queued_work()
         try:
             with db.session.begin_nested():
                 outcomes.append(pipeline.process([item], admit=_admit)[0])
         except (IntegrityError, OperationalError):
+            _drop_work_since(queued)
             outcomes.append(
                 Conflict(_l("This event collided with another one; send it again."), fields={"event": "retry"})
             )
