@@ -43,6 +43,22 @@ def one_of(column: Any, values: Iterable[Any]) -> sa.ColumnElement[bool]:
     return column.in_(listed.scalar_subquery())
 
 
+def pair_of(first: Any, second: Any, pairs: Iterable[tuple[int, int]]) -> sa.ColumnElement[bool]:
+    """``(first, second) IN (pairs)`` of integers, sent as two arrays (PostgreSQL) or one JSON list (SQLite)."""
+    pairs = list(pairs)
+    if _dialect() == "postgresql":
+        listed = sa.select(
+            sa.func.unnest(sa.bindparam(None, [a for a, _ in pairs], type_=postgresql.ARRAY(sa.Integer))),
+            sa.func.unnest(sa.bindparam(None, [b for _, b in pairs], type_=postgresql.ARRAY(sa.Integer))),
+        )
+    else:
+        value = sa.column("value")
+        listed = sa.select(sa.func.json_extract(value, "$[0]"), sa.func.json_extract(value, "$[1]")).select_from(
+            sa.func.json_each(sa.bindparam(None, json.dumps(pairs)))
+        )
+    return sa.tuple_(first, second).in_(listed)
+
+
 # --- driver-level writes -------------------------------------------------------------------------
 # A batch writes thousands of rows; SQLAlchemy's per-row parameter processing would cost more than
 # the database's own work, so the hot writes hand plain tuples to the driver's executemany.

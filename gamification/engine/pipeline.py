@@ -429,17 +429,21 @@ def _process_live(live: list[tuple[int, Incoming]], outcomes: list[Outcome], now
 def _load_counters(
     candidates: list[Any], keys_now: dict[str, str], config: Any
 ) -> dict[tuple[int, int, str, str], int]:
-    wanted_rules = {rule.id for _, _, rule, _ in candidates if rule.caps}
-    members = {it.member_id for _, it, _, _ in candidates}
-    if config["POINTS_DAILY_COMMUNITY_CAP"]:
-        wanted_rules.add(GLOBAL_CAP_RULE)
-    if not members or not wanted_rules:
+    """The cap counters this batch may touch: each member's capped rules it has candidates for, and
+    the global daily counter (rule 0) of members with a community award in view."""
+    daily = bool(config["POINTS_DAILY_COMMUNITY_CAP"])
+    pairs: set[tuple[int, int]] = set()
+    for _, it, rule, _ in candidates:
+        if rule.caps:
+            pairs.add((it.member_id, rule.id))
+        if daily and rule.community:
+            pairs.add((it.member_id, GLOBAL_CAP_RULE))
+    if not pairs:
         return {}
     stmt = sa.select(
         CapCounter.member_id, CapCounter.rule_id, CapCounter.period, CapCounter.period_key, CapCounter.points
     ).where(
-        one_of(CapCounter.member_id, members),
-        CapCounter.rule_id.in_(wanted_rules),
+        bulk.pair_of(CapCounter.member_id, CapCounter.rule_id, sorted(pairs)),
         sa.tuple_(CapCounter.period, CapCounter.period_key).in_(list(keys_now.items())),
     )
     return {(m, r, p, k): n for m, r, p, k, n in db.session.execute(stmt)}
