@@ -26,7 +26,7 @@ def lock_balances(member_ids: set[int]) -> dict[int, Any]:
     The tier dates are left out: the batch path never needs them, and they cost a conversion per row."""
     ordered = sorted(member_ids)
 
-    def read() -> dict[int, Any]:
+    def read(ordered: list[int]) -> dict[int, Any]:
         b = Balance.__table__.c
         stmt = (
             sa.select(b.member_id, b.spendable, b.pending, b.qualifying, b.earned)
@@ -36,7 +36,7 @@ def lock_balances(member_ids: set[int]) -> dict[int, Any]:
         )
         return {row.member_id: row for row in db.session.execute(stmt.with_for_update())}
 
-    found = read()
+    found = read(ordered)
     missing = [m for m in ordered if m not in found]
     if missing:
         insert_rows(
@@ -45,7 +45,7 @@ def lock_balances(member_ids: set[int]) -> dict[int, Any]:
             [(m, 0, 0, 0, 0, 0) for m in missing],
             suffix="ON CONFLICT DO NOTHING",
         )
-        found = read()
+        found.update(read(missing))  # the rows read first stay locked; only the new ones are read again
     return found
 
 
