@@ -14,6 +14,8 @@ from portal.events import Event
 def push_post(event: Event) -> None:
     """A new reply: readers of the topic fetch it; lists update the topic's reply count."""
     post_id = event.attributes.get("post_id")
+    if not isinstance(post_id, int):
+        return  # an event of the same name from outside the forums (the API) carries no post
     row = db.session.execute(
         sa.select(Post.id, Post.position, Post.status, Topic.id, Topic.reply_count, Topic.category_id)
         .join(Topic, Topic.id == Post.topic_id)
@@ -44,6 +46,8 @@ def push_topic(event: Event) -> None:
 
 def push_likes(event: Event) -> None:
     post_id = event.attributes.get("post_id")
+    if not isinstance(post_id, int):
+        return
     row = db.session.execute(sa.select(Post.like_count, Post.topic_id).where(Post.id == post_id)).first()
     if row is None:
         return

@@ -43,6 +43,22 @@ def one_of(column: Any, values: Iterable[Any]) -> sa.ColumnElement[bool]:
     return column.in_(listed.scalar_subquery())
 
 
+def pair_of(first: Any, second: Any, pairs: Iterable[tuple[int, int]]) -> sa.ColumnElement[bool]:
+    """``(first, second) IN (pairs)`` of integers, sent as two arrays (PostgreSQL) or one JSON list (SQLite)."""
+    pairs = list(pairs)
+    if _dialect() == "postgresql":
+        listed = sa.select(
+            sa.func.unnest(sa.bindparam(None, [a for a, _ in pairs], type_=postgresql.ARRAY(sa.Integer))),
+            sa.func.unnest(sa.bindparam(None, [b for _, b in pairs], type_=postgresql.ARRAY(sa.Integer))),
+        )
+    else:
+        value = sa.column("value")
+        listed = sa.select(sa.func.json_extract(value, "$[0]"), sa.func.json_extract(value, "$[1]")).select_from(
+            sa.func.json_each(sa.bindparam(None, json.dumps(pairs)))
+        )
+    return sa.tuple_(first, second).in_(listed)
+
+
 # --- driver-level writes -------------------------------------------------------------------------
 # A batch writes thousands of rows; SQLAlchemy's per-row parameter processing would cost more than
 # the database's own work, so the hot writes hand plain tuples to the driver's executemany.
@@ -61,12 +77,40 @@ def _placeholders(count: int) -> str:
     return "(" + ", ".join([mark] * count) + ")"
 
 
+def _array_types(table: str, columns: list[str]) -> list[str]:
+    """The PostgreSQL array type of each column (``integer[]``, ``varchar(60)[]``…), from the models."""
+    key = (table, tuple(columns))
+    if key not in _ARRAY_TYPES:
+        dialect = postgresql.dialect()
+        found = db.metadata.tables[table].c
+        _ARRAY_TYPES[key] = [f"{found[name].type.compile(dialect=dialect)}[]" for name in columns]
+    return _ARRAY_TYPES[key]
+
+
+_ARRAY_TYPES: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+
+
+def _unnest(table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> tuple[str, tuple[Any, ...]]:
+    """``SELECT * FROM unnest(%s::t1[], %s::t2[], …)`` and its parameters: one array per column.
+
+    PostgreSQL then plans and runs one statement for the whole batch, where an executemany runs
+    one per row (a round trip and an executor start each)."""
+    casts = ", ".join(f"%s::{kind}" for kind in _array_types(table, columns))
+    return f"SELECT * FROM unnest({casts})", tuple(list(values) for values in zip(*rows, strict=True))  # noqa: S608 - types from the models
+
+
 def insert_rows(table: str, columns: list[str], rows: list[tuple[Any, ...]], *, suffix: str = "") -> None:
-    """``INSERT INTO table (columns) VALUES (...) suffix`` for many rows in one executemany."""
-    if rows:
-        # Table and column names are this package's constants, never input; values are parameters.
-        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES {_placeholders(len(columns))} {suffix}"  # noqa: S608
-        db.session.connection().exec_driver_sql(sql, rows)
+    """``INSERT INTO table (columns) VALUES (...) suffix`` for many rows: one executemany on SQLite,
+    one ``INSERT … SELECT FROM unnest(arrays)`` on PostgreSQL."""
+    if not rows:
+        return
+    # Table and column names are this package's constants, never input; values are parameters.
+    head = f"INSERT INTO {table} ({', '.join(columns)})"
+    if _dialect() == "postgresql":
+        select, params = _unnest(table, columns, rows)
+        db.session.connection().exec_driver_sql(f"{head} {select} {suffix}", params)
+    else:
+        db.session.connection().exec_driver_sql(f"{head} VALUES {_placeholders(len(columns))} {suffix}", rows)
 
 
 def insert_returning(
@@ -74,17 +118,23 @@ def insert_returning(
 ) -> list[Any]:
     """A multi-row INSERT with RETURNING (executemany cannot return rows), 1,000 rows a statement."""
     found: list[Any] = []
+    head = f"INSERT INTO {table} ({', '.join(columns)})"
     for start in range(0, len(rows), 1000):
         chunk = rows[start : start + 1000]
-        values = ", ".join([_placeholders(len(columns))] * len(chunk))
-        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values} {suffix} RETURNING {returning}"  # noqa: S608
-        flat = tuple(value for row in chunk for value in row)
+        if _dialect() == "postgresql":
+            select, flat = _unnest(table, columns, chunk)
+            sql = f"{head} {select} {suffix} RETURNING {returning}"
+        else:
+            values = ", ".join([_placeholders(len(columns))] * len(chunk))
+            sql = f"{head} VALUES {values} {suffix} RETURNING {returning}"
+            flat = tuple(value for row in chunk for value in row)
         found.extend(row[0] for row in db.session.connection().exec_driver_sql(sql, flat))
     return found
 
 
 def add_rows(table: str, keys: list[str], column: str, rows: list[tuple[Any, ...]]) -> None:
-    """Upserts ``keys + (column,)`` tuples, adding to ``column`` when the row exists."""
+    """Upserts ``keys + (column,)`` tuples, adding to ``column`` when the row exists (the rows' keys
+    must be distinct: PostgreSQL refuses to update one row twice in a statement)."""
     insert_rows(
         table,
         [*keys, column],
@@ -93,9 +143,20 @@ def add_rows(table: str, keys: list[str], column: str, rows: list[tuple[Any, ...
     )
 
 
-def run_many(sql: str, rows: list[tuple[Any, ...]]) -> None:
-    """An UPDATE (or any statement) with ``?`` placeholders, executed for many rows."""
-    if rows:
-        if _dialect() == "postgresql":
-            sql = sql.replace("?", "%s")
-        db.session.connection().exec_driver_sql(sql, rows)
+def update_from_rows(
+    table: str, key: str, columns: list[str], rows: list[tuple[Any, ...]], *, added: set[str] = frozenset()
+) -> None:
+    """Sets (or, for the ``added`` columns, adds to) ``columns`` of the rows whose ``key`` is the
+    first value of each tuple: one ``UPDATE … FROM unnest(...)`` on PostgreSQL, an executemany on SQLite."""
+    if not rows:
+        return
+    if _dialect() == "postgresql":
+        select, params = _unnest(table, [key, *columns], rows)
+        sets = ", ".join(f"{c} = {table}.{c} + v.{c}" if c in added else f"{c} = v.{c}" for c in columns)
+        names = ", ".join([key, *columns])
+        sql = f"UPDATE {table} SET {sets} FROM ({select}) AS v ({names}) WHERE {table}.{key} = v.{key}"  # noqa: S608
+        db.session.connection().exec_driver_sql(sql, params)
+        return
+    sets = ", ".join(f"{c} = {c} + ?" if c in added else f"{c} = ?" for c in columns)
+    sql = f"UPDATE {table} SET {sets} WHERE {key} = ?"  # noqa: S608
+    db.session.connection().exec_driver_sql(sql, [(*row[1:], row[0]) for row in rows])

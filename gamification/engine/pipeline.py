@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -102,6 +103,11 @@ class Outcome:
     member_id: int
     awarded: list[tuple[str, int]] = field(default_factory=list)
     created: bool = True
+    refused: Exception | None = None  # what a gate (another subscriber) refused the event with
+
+
+# Called with the newly stored events before anything is paid; returns the refused ones' errors.
+Admit = Callable[[list[Incoming]], dict[str, Exception]]
 
 
 def load_rules(event_types: set[str]) -> dict[str, list[RuleView]]:
@@ -180,8 +186,12 @@ class _Running:
     touched: bool = False
 
 
-def process(items: list[Incoming], *, now: datetime | None = None) -> list[Outcome]:
-    """Pays, or takes back, what each event is worth; returns one outcome per item, in order."""
+def process(items: list[Incoming], *, now: datetime | None = None, admit: Admit | None = None) -> list[Outcome]:
+    """Pays, or takes back, what each event is worth; returns one outcome per item, in order.
+
+    ``admit`` sees the events that are new (not a replayed idempotency key) before anything is
+    paid: the other subscribers' gates run there, and a refused event is forgotten (its stored
+    row deleted) and pays nothing."""
     now = now or utcnow()
     outcomes = [Outcome(it.event_id, it.member_id) for it in items]
     if not items:
@@ -191,6 +201,15 @@ def process(items: list[Incoming], *, now: datetime | None = None) -> list[Outco
     for i, it in enumerate(items):
         if it.event_id in duplicates:
             outcomes[i].created = False
+    if admit is not None and live:
+        refused = admit([it for _, it in live])
+        if refused:
+            db.session.execute(sa.delete(StoredEvent).where(one_of(StoredEvent.id, refused)))
+            for i, it in live:
+                if it.event_id in refused:
+                    outcomes[i].refused = refused[it.event_id]
+                    outcomes[i].created = False
+            live = [(i, it) for i, it in live if it.event_id not in refused]
     if live:
         _process_live(live, outcomes, now)
     if duplicates:
@@ -249,13 +268,17 @@ def _process_live(live: list[tuple[int, Incoming]], outcomes: list[Outcome], now
         if actor is not None and str(actor) == str(it.member_id):
             continue  # one's own content never pays
         rule_type = catalog.rule_type_for(it.type)
+        found = rules.get(rule_type)
+        if not found:
+            continue
         at = it.occurred_at or now
-        for rule in rules.get(rule_type, ()):
+        member = facts.get(it.member_id) or MemberFacts(it.member_id)
+        for rule in found:
             if not is_live(rule, at):
                 continue
             if not matches(
                 rule,
-                member=facts.get(it.member_id, MemberFacts(it.member_id)),
+                member=member,
                 tier_code=running[it.member_id].tier_code,
                 amount=it.amount,
                 attributes=it.attributes,
@@ -283,6 +306,7 @@ def _process_live(live: list[tuple[int, Incoming]], outcomes: list[Outcome], now
     totals: dict[tuple[str, str, str, int], int] = defaultdict(int)
     counter_adds: dict[tuple[int, int, str, str], int] = defaultdict(int)
     consumers: dict[int, int] = defaultdict(int)  # member -> points to take from the oldest remaining
+    total_keys = [(period, keys_now[period]) for period in ("all", "month", "week")]
 
     for i, it, rule, key in candidates:
         if key in paid_keys:
@@ -361,10 +385,12 @@ def _process_live(live: list[tuple[int, Incoming]], outcomes: list[Outcome], now
             )
         )
         score = spendable or qualifying
-        for period in ("all", "month", "week"):
-            totals[(period, keys_now[period], "", it.member_id)] += score
-            if category_id is not None:
-                totals[(period, keys_now[period], f"c{category_id}", it.member_id)] += score
+        for period, key in total_keys:
+            totals[(period, key, "", it.member_id)] += score
+        if category_id is not None:
+            scope = f"c{category_id}"
+            for period, key in total_keys:
+                totals[(period, key, scope, it.member_id)] += score
         outcomes[i].awarded.append((rule.code, points))
 
     # Activity streaks: one step per member per local day.
@@ -383,13 +409,13 @@ def _process_live(live: list[tuple[int, Incoming]], outcomes: list[Outcome], now
         "point_totals",
         ["member_id", "period", "period_key", "scope"],
         "points",
-        [(m, p, k, sc, n) for (p, k, sc, m), n in totals.items()],
+        sorted((m, p, k, sc, n) for (p, k, sc, m), n in totals.items()),  # in key order: fewer page visits
     )
     bulk.add_rows(
         "point_cap_counters",
         ["member_id", "rule_id", "period", "period_key"],
         "points",
-        [(m, r, p, k, n) for (m, r, p, k), n in counter_adds.items()],
+        sorted((m, r, p, k, n) for (m, r, p, k), n in counter_adds.items()),
     )
     for i, it in reversing:
         outcomes[i].awarded.extend(ledger.reverse_source(it, now=now))
@@ -403,29 +429,35 @@ def _process_live(live: list[tuple[int, Incoming]], outcomes: list[Outcome], now
 def _load_counters(
     candidates: list[Any], keys_now: dict[str, str], config: Any
 ) -> dict[tuple[int, int, str, str], int]:
-    wanted_rules = {rule.id for _, _, rule, _ in candidates if rule.caps}
-    members = {it.member_id for _, it, _, _ in candidates}
-    if config["POINTS_DAILY_COMMUNITY_CAP"]:
-        wanted_rules.add(GLOBAL_CAP_RULE)
-    if not members or not wanted_rules:
+    """The cap counters this batch may touch: each member's capped rules it has candidates for, and
+    the global daily counter (rule 0) of members with a community award in view."""
+    daily = bool(config["POINTS_DAILY_COMMUNITY_CAP"])
+    pairs: set[tuple[int, int]] = set()
+    for _, it, rule, _ in candidates:
+        if rule.caps:
+            pairs.add((it.member_id, rule.id))
+        if daily and rule.community:
+            pairs.add((it.member_id, GLOBAL_CAP_RULE))
+    if not pairs:
         return {}
     stmt = sa.select(
         CapCounter.member_id, CapCounter.rule_id, CapCounter.period, CapCounter.period_key, CapCounter.points
     ).where(
-        one_of(CapCounter.member_id, members),
-        CapCounter.rule_id.in_(wanted_rules),
+        bulk.pair_of(CapCounter.member_id, CapCounter.rule_id, sorted(pairs)),
         sa.tuple_(CapCounter.period, CapCounter.period_key).in_(list(keys_now.items())),
     )
     return {(m, r, p, k): n for m, r, p, k, n in db.session.execute(stmt)}
 
 
 def _write_balances(running: dict[int, _Running]) -> None:
-    bulk.run_many(
-        "UPDATE point_balances SET spendable = spendable + ?, pending = pending + ?, qualifying = qualifying + ?,"
-        " earned = earned + ?, streak_days = ?, last_active_day = ? WHERE member_id = ?",
+    bulk.update_from_rows(
+        "point_balances",
+        "member_id",
+        ["spendable", "pending", "qualifying", "earned", "streak_days", "last_active_day"],
         [
-            (r.d_spendable, r.d_pending, r.d_qualifying, r.d_earned, r.streak, r.last_day, m)
+            (m, r.d_spendable, r.d_pending, r.d_qualifying, r.d_earned, r.streak, r.last_day)
             for m, r in running.items()
             if r.d_spendable or r.d_pending or r.d_qualifying or r.d_earned or r.touched
         ],
+        added={"spendable", "pending", "qualifying", "earned"},
     )

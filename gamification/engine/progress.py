@@ -50,7 +50,8 @@ def after_batch(
             target = tier_for(tiers, qualifying)
             if target is not None and ranks[target.code] > ranks.get(tier_code or "", 0):
                 change_tier(member_id, tier_code, target, now=now)
-    award_badges(set(running), {it.type for _, it in live}, tiers=tiers, now=now)
+    acted = {(it.member_id, it.type) for _, it in live}
+    award_badges(set(running), {it.type for _, it in live}, tiers=tiers, now=now, acted=acted)
 
 
 class _BadgeRule(NamedTuple):
@@ -66,9 +67,18 @@ class _BadgeRule(NamedTuple):
 
 
 def award_badges(
-    member_ids: set[int], event_types: set[str], *, tiers: list[Tier], now: datetime
+    member_ids: set[int],
+    event_types: set[str],
+    *,
+    tiers: list[Tier],
+    now: datetime,
+    acted: set[tuple[int, str]] | None = None,
 ) -> list[tuple[int, str]]:
-    """Checks the active badges for these members; each badge is awarded once. Returns what was awarded."""
+    """Checks the active badges for these members; each badge is awarded once. Returns what was awarded.
+
+    ``acted`` (member, event type) pairs limit the event counts to members who just did that kind
+    of thing and still miss one of its badges: a count badge can only be newly earned by its event,
+    and a long-standing member's history is not counted again for every batch."""
     if not member_ids:
         return []
     rows = db.session.execute(
@@ -103,8 +113,15 @@ def award_badges(
         )
     }
     counted_types = {b.event_type for b in relevant if b.kind == "event_count"}
+    counted_members = member_ids
+    if acted is not None:
+        missing = {
+            (m, b.event_type) for m, t in acted for b in relevant if b.event_type == t and (m, b.id) not in owned
+        }
+        counted_types = {t for _, t in missing}
+        counted_members = {m for m, _ in missing}
     counts: dict[tuple[int, str | None], int] = {}
-    if counted_types:
+    if counted_types and counted_members:
         for member_id, event_type, count in db.session.execute(
             sa.select(
                 StoredEvent.member_id,
@@ -112,7 +129,7 @@ def award_badges(
                 # A replayed event (the same source again) counts once.
                 sa.func.count(sa.distinct(sa.func.coalesce(StoredEvent.source_id, StoredEvent.id))),
             )
-            .where(one_of(StoredEvent.member_id, member_ids), StoredEvent.type.in_(counted_types))
+            .where(one_of(StoredEvent.member_id, counted_members), StoredEvent.type.in_(counted_types))
             .group_by(StoredEvent.member_id, StoredEvent.type)
         ):
             counts[(member_id, event_type)] = count
@@ -139,10 +156,11 @@ def award_badges(
             if earned:
                 awarded.append((member_id, badge))
     if awarded:
+        earned_at = time_writer()(now)
         insert_rows(
             "member_badges",
             ["member_id", "badge_id", "earned_at"],
-            [(m, b.id, time_writer()(now)) for m, b in awarded],
+            [(m, b.id, earned_at) for m, b in awarded],
             suffix="ON CONFLICT DO NOTHING",
         )
         for member_id, badge in awarded:

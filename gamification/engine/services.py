@@ -226,7 +226,11 @@ def record_events(items: list[dict[str, Any]]) -> list[RecordedEvent | DomainErr
             results[i] = NotFound(_l("There is no member with this id."), fields={"member_id": "unknown"})
         valid = [(i, it) for i, it in valid if it.member_id in known]
     if valid:
-        outcomes = _process_guarded([it for _, it in valid])
+        token = _handled.set(_handled.get() | {it.event_id for _, it in valid})
+        try:
+            outcomes = _process_guarded([it for _, it in valid])
+        finally:
+            _handled.reset(token)
         balances = {
             row.member_id: row
             for row in db.session.execute(
@@ -235,35 +239,21 @@ def record_events(items: list[dict[str, Any]]) -> list[RecordedEvent | DomainErr
                 )
             )
         }
-        token = _handled.set(_handled.get() | {it.event_id for _, it in valid})
-        listening: dict[str, bool] = {}
-        try:
-            for (index, item), outcome in zip(valid, outcomes, strict=True):
-                if isinstance(outcome, DomainError):
-                    results[index] = outcome
-                    continue
-                balance = balances.get(item.member_id)
-                results[index] = RecordedEvent(
-                    event_id=outcome.event_id,
-                    awarded=outcome.awarded,
-                    created=outcome.created,
-                    points=balance.spendable if balance else 0,
-                    tier=balance.tier_code if balance else None,
-                )
-                if outcome.created and _others_listen(item.type, listening):
-                    # External events enter the same bus as domain events, for every other subscriber.
-                    bus.publish(
-                        Event(
-                            type=item.type,
-                            member_id=item.member_id,
-                            source=item.source,
-                            attributes=item.attributes,
-                            occurred_at=item.occurred_at or utcnow(),
-                            id=item.event_id,
-                        )
-                    )
-        finally:
-            _handled.reset(token)
+        for (index, item), outcome in zip(valid, outcomes, strict=True):
+            if isinstance(outcome, DomainError):
+                results[index] = outcome
+                continue
+            if isinstance(outcome.refused, DomainError):
+                results[index] = outcome.refused
+                continue
+            balance = balances.get(item.member_id)
+            results[index] = RecordedEvent(
+                event_id=outcome.event_id,
+                awarded=outcome.awarded,
+                created=outcome.created,
+                points=balance.spendable if balance else 0,
+                tier=balance.tier_code if balance else None,
+            )
     return results  # type: ignore[return-value]
 
 
@@ -273,19 +263,84 @@ def _others_listen(event_type: str, known: dict[str, bool]) -> bool:
     return known[event_type]
 
 
-def _process_guarded(items: list[Incoming]) -> list[pipeline.Outcome | DomainError]:
-    """The whole batch in one savepoint; if the database refuses it (a race on a key), item by item."""
-    try:
-        with db.session.begin_nested():
-            return list(pipeline.process(items))
-    except (IntegrityError, OperationalError):
-        pass
-    outcomes: list[pipeline.Outcome | DomainError] = []
-    for item in items:
+def _admit(fresh: list[Incoming]) -> dict[str, Exception]:
+    """External events enter the same bus as domain events, for every other subscriber, before
+    anything is paid: moderation's gates may refuse one (a used-up allowance, a suspension), which
+    then pays nothing and comes back as that item's error."""
+    refused: dict[str, Exception] = {}
+    listening: dict[str, bool] = {}
+    # In member order (each member's events keep theirs): gates lock per-member rows (moderation's
+    # trust row), and concurrent batches that take them in one order cannot deadlock.
+    ordered = sorted((it for it in fresh if _others_listen(it.type, listening)), key=lambda it: it.member_id)
+    _publish_all(ordered, refused)
+    return refused
+
+
+def _publish_all(items: list[Incoming], refused: dict[str, Exception]) -> None:
+    """Publishes the events in one savepoint. When a subscriber refuses one, the savepoint is rolled
+    back (with the after-commit work queued inside it), the events before it are published again in
+    their own savepoint, and the rest go on after it: one savepoint per refusal, not per event."""
+    start = 0
+    while start < len(items):
+        queued = _queued_work()
+        failed = start
         try:
             with db.session.begin_nested():
-                outcomes.append(pipeline.process([item])[0])
+                for failed in range(start, len(items)):
+                    _publish(items[failed])
+            return
+        except DomainError as exc:
+            _drop_work_since(queued)
+            refused[items[failed].event_id] = exc
+            if failed > start:
+                _publish_all(items[start:failed], refused)
+            start = failed + 1
+
+
+def _publish(item: Incoming) -> None:
+    bus.publish(
+        Event(
+            type=item.type,
+            member_id=item.member_id,
+            source=item.source,
+            attributes=item.attributes,
+            occurred_at=item.occurred_at or utcnow(),
+            id=item.event_id,
+        )
+    )
+
+
+def _queued_work() -> dict[Any, int | None]:
+    """What the session holds for after the commit (lists of jobs and events), to undo a savepoint's share."""
+    return {key: len(value) if isinstance(value, list) else None for key, value in db.session.info.items()}
+
+
+def _drop_work_since(queued: dict[Any, int | None]) -> None:
+    info = db.session.info
+    for key in [key for key in info if key not in queued]:
+        del info[key]
+    for key, length in queued.items():
+        if length is not None and isinstance(info.get(key), list):
+            del info[key][length:]
+
+
+def _process_guarded(items: list[Incoming]) -> list[pipeline.Outcome | DomainError]:
+    """The whole batch in one savepoint; if the database refuses it (a race on a key), item by item.
+    A rolled-back attempt takes the after-commit work it queued with it."""
+    queued = _queued_work()
+    try:
+        with db.session.begin_nested():
+            return list(pipeline.process(items, admit=_admit))
+    except (IntegrityError, OperationalError):
+        _drop_work_since(queued)
+    outcomes: list[pipeline.Outcome | DomainError] = []
+    for item in items:
+        queued = _queued_work()
+        try:
+            with db.session.begin_nested():
+                outcomes.append(pipeline.process([item], admit=_admit)[0])
         except (IntegrityError, OperationalError):
+            _drop_work_since(queued)
             outcomes.append(
                 Conflict(_l("This event collided with another one; send it again."), fields={"event": "retry"})
             )

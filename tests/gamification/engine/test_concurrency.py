@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from flask import Flask
 
 from gamification.engine import ledger
-from gamification.engine.models import Balance, PointEntry, Rule
-from gamification.engine.services import record_event
+from gamification.engine.models import Balance, CapCounter, PointEntry, Rule
+from gamification.engine.services import record_event, record_events
 from portal.accounts.models import Member
 from portal.db import utcnow
 from portal.events import emit
@@ -162,3 +162,55 @@ def test_concurrent_removals_and_expiry_never_take_the_balance_below_zero(commit
         sa.select(PointEntry.balance_after).where(PointEntry.member_id == member_id).order_by(PointEntry.id)
     ).all()
     assert min(amounts) >= 0
+
+
+def test_concurrent_batches_for_one_member_under_a_daily_cap_pay_exactly_the_cap(committed):
+    member_id, other_id = committed.member(), committed.member()
+    committed.rule(event_type="survey.answered", points=7, cap_day=50)
+
+    def work(i: int) -> list[Any]:
+        # Each batch names both members, in opposite orders, so lock order matters.
+        members = [member_id, other_id] if i % 2 else [other_id, member_id]
+        return record_events(
+            [
+                {"member_id": m, "event_type": "survey.answered", "attributes": {"reference": f"s{i}-{n}-{m}"}}
+                for n in range(3)
+                for m in members
+            ]
+        )
+
+    results = committed.in_threads(16, work)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert not [item for batch in results for item in batch if isinstance(item, Exception)]
+    db.session.expire_all()
+    for m in (member_id, other_id):
+        assert db.session.get(Balance, m).spendable == 50
+        assert _ledger_sum(m) == 50
+        counter = db.session.scalar(
+            sa.select(CapCounter.points).where(CapCounter.member_id == m, CapCounter.period == "day")
+        )
+        assert counter == 50
+    assert [d for d in ledger.verify_balances() if d.member_id in (member_id, other_id)] == []
+
+
+def test_concurrent_events_under_the_global_daily_cap_pay_exactly_the_cap(committed, app):
+    app.config["POINTS_DAILY_COMMUNITY_CAP"] = 40
+    member_id = committed.member()
+    committed.rule(event_type="survey.answered", points=6)
+    committed.rule(event_type="like.received", points=5)
+
+    def work(i: int) -> Any:
+        if i % 3 == 0:
+            emit("survey.answered", member_id=member_id, source=("survey", f"g{i}"))
+            return None
+        return record_event(
+            member_id=member_id,
+            event_type="like.received" if i % 2 else "survey.answered",
+            attributes={"reference": f"g{i}"},
+        )
+
+    results = committed.in_threads(24, work)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    db.session.expire_all()
+    assert db.session.get(Balance, member_id).spendable == 40
+    assert _ledger_sum(member_id) == 40

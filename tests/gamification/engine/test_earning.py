@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from gamification.engine import ledger
 from gamification.engine.models import Balance, PeriodTotal, PointEntry
 from gamification.engine.queries import leaderboard, member_standing, rank_of, tier_code_of
+from gamification.engine.services import record_events
 from portal.db import utcnow
 from portal.events import emit
 from portal.extensions import db
@@ -226,3 +227,31 @@ def test_leaderboards_read_the_period_totals_and_rank_members():
     assert [row[1] for row in leaderboard("all", category_id=5)] == ["B", "A"]
     totals = db.session.scalar(sa.select(sa.func.count()).select_from(PeriodTotal))
     assert totals == 3 * 3 + 3 * 3  # overall and per category, three periods each
+
+
+def test_expiry_never_deepens_a_balance_a_negative_rule_took_below_zero():
+    member = MemberFactory()
+    RuleFactory(event_type="post.created", points=10, expires_days=1)
+    RuleFactory(event_type="newsletter.unsubscribed", points=-15, feeds="spendable", community=False)
+    emit("post.created", member_id=member.id, source=("post", 1))
+    emit("newsletter.unsubscribed", member_id=member.id, source=("newsletter", 1))
+    assert _balance(member).spendable == -5  # the negative rule may
+    assert ledger.expire_points(utcnow() + timedelta(days=2)) == 0  # expiry may not
+    emit("post.removed", member_id=member.id, source=("post", 1))  # nor may a reversal
+    assert _balance(member).spendable == -5
+    assert min(e.balance_after for e in _entries(member)) == -5
+    _no_differences()
+
+
+def test_a_rule_change_between_batches_never_alters_points_already_given():
+    member = MemberFactory()
+    rule = RuleFactory(event_type="survey.answered", points=10, cap_day=100)
+    items = [{"member_id": member.id, "event_type": "survey.answered", "idempotency_key": f"a{n}"} for n in range(3)]
+    record_events(items)
+    rule.points, rule.cap_day = 4, 32
+    db.session.flush()
+    record_events([{**item, "idempotency_key": f"b{n}"} for n, item in enumerate(items)])
+    record_events(items)  # replays pay nothing, at the old or the new amount
+    assert [e.amount for e in _entries(member)] == [10, 10, 10, 2]  # the new day cap counts what was paid
+    assert _balance(member).spendable == 32
+    _no_differences()

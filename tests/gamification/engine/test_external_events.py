@@ -13,6 +13,7 @@ from gamification.engine.queries import ledger_page, member_standing
 from gamification.engine.services import record_event, record_events
 from portal.db import InvalidCursor, utcnow
 from portal.errors import DomainError, NotFound, ValidationFailed
+from portal.events import PENDING_KEY
 from portal.extensions import db
 from tests.factories import MemberFactory
 from tests.gamification.engine.factories import RuleFactory, TierFactory
@@ -182,3 +183,35 @@ def test_the_ledger_page_is_newest_first_with_a_cursor():
     assert end is None
     with pytest.raises(InvalidCursor):
         ledger_page(member.id, cursor="not-a-cursor")
+
+
+def test_a_gate_refusing_one_item_of_a_batch_writes_nothing_for_it_and_spoils_no_other(app):
+    app.config["MODERATION_FIRST_DAY_ALLOWANCES"] = {"topics": 1}  # moderation's gate is back on
+    member, other = MemberFactory(), MemberFactory()  # new members: one topic on their first day
+    RuleFactory(event_type="topic.created", code="topic", points=4)
+    RuleFactory(event_type="survey.answered", code="survey", points=2)
+    items = [
+        {"member_id": member.id, "event_type": "topic.created", "attributes": {"reference": "t1"}},
+        {"member_id": member.id, "event_type": "topic.created", "attributes": {"reference": "t2"}},
+        {"member_id": other.id, "event_type": "topic.created", "attributes": {"reference": "t3"}},
+        {"member_id": member.id, "event_type": "survey.answered", "idempotency_key": "s1"},
+        {"member_id": member.id, "event_type": "topic.created", "idempotency_key": "t4"},
+    ]
+    results = record_events(items)
+    kinds = [type(r).__name__ if isinstance(r, DomainError) else r.awarded for r in results]
+    assert kinds == [[("topic", 4)], "RateLimited", [("topic", 4)], [("survey", 2)], "RateLimited"]
+    # The forum's live push waits for the commit once per accepted topic, never for a refused one,
+    # although the events before a refusal were published twice.
+    queued = [args[1] for _, args, _ in db.session.info.get(PENDING_KEY, []) if len(args) == 2]
+    assert sorted(e["id"] for e in queued if e.get("type") == "topic.created") == sorted(
+        [results[0].event_id, results[2].event_id]
+    )
+    assert db.session.get(Balance, member.id).spendable == 6
+    assert _count(StoredEvent) == 3
+    assert db.session.scalar(sa.select(StoredEvent.id).where(StoredEvent.idempotency_key == "t4")) is None
+    assert ledger.verify_balances() == []
+    # A refused key was never taken: sent again once the allowance allows, it pays.
+    db.session.execute(sa.text("DELETE FROM daily_usage"))
+    again = record_event(member_id=member.id, event_type="topic.created", idempotency_key="t4")
+    assert again.created
+    assert again.awarded == [("topic", 4)]

@@ -9,10 +9,10 @@ import pytest
 import sqlalchemy as sa
 
 from gamification.engine import demo, ledger, progress, tasks
-from gamification.engine.models import Badge, Balance, MemberBadge, PointEntry, Referral, Rule, Tier
+from gamification.engine.models import Badge, Balance, MemberBadge, PeriodTotal, PointEntry, Referral, Rule, Tier
 from gamification.engine.queries import member_standing, tier_choices, tier_code_of
 from gamification.engine.referrals import review_referral
-from gamification.engine.services import adjust_points, record_event
+from gamification.engine.services import adjust_points, record_event, record_events
 from portal.accounts.services import register_member, update_profile, verify_email
 from portal.accounts.tokens import make_token
 from portal.db import utcnow
@@ -247,6 +247,72 @@ def test_a_random_workload_leaves_no_difference_between_balances_and_ledger(app)
             moment = utcnow() + timedelta(days=rng.randrange(1, 20))
             rng.choice([ledger.release_pending, ledger.expire_points, ledger.age_qualifying])(moment)
     assert ledger.verify_balances() == []
+
+
+def test_a_random_workload_of_batches_leaves_no_difference_between_balances_and_ledger(app):
+    """The batch path (many members, replayed keys, refunds and removals in one batch) keeps every
+    balance, period total and cap equal to what the ledger says."""
+    rng = random.Random(11)
+    app.config["POINTS_DAILY_COMMUNITY_CAP"] = 60
+    members = [MemberFactory() for _ in range(8)]
+    RuleFactory(event_type="post.created", points=7, expires_days=3, cap_day=30)
+    RuleFactory(event_type="like.received", points=2, feeds="spendable")
+    RuleFactory(event_type="quiz.passed", points=5, feeds="qualifying", cap_lifetime=40)
+    RuleFactory(event_type="newsletter.unsubscribed", points=-4, feeds="spendable", community=False)
+    RuleFactory(event_type="purchase.recorded", points=1, amount_unit=1000, community=False)
+    TierFactory(code="t1", threshold=20, multiplier_percent=150)
+    kinds = ["post.created", "post.removed", "like.received", "quiz.passed", "newsletter.unsubscribed"]
+    for step in range(40):
+        items = []
+        for _ in range(rng.randrange(1, 60)):
+            member = rng.choice(members)
+            choice = rng.randrange(8)
+            item = {"member_id": member.id, "attributes": {"reference": f"x{rng.randrange(40)}"}}
+            if choice < 5:
+                item["event_type"] = kinds[choice]
+            elif choice == 5:
+                item.update(event_type="purchase.recorded", amount=rng.randrange(1, 90_000))
+                item["attributes"] = {"reference": f"o{rng.randrange(30)}"}
+            elif choice == 6:
+                item.update(event_type="purchase.refunded", attributes={"reference": f"o{rng.randrange(30)}"})
+            else:
+                item.update(event_type="survey.answered", idempotency_key=f"k{rng.randrange(50)}")
+            items.append(item)
+        results = record_events(items)
+        assert not [r for r in results if isinstance(r, Exception)]
+        if step % 5 == 4:
+            moment = utcnow() + timedelta(days=rng.randrange(1, 20))
+            rng.choice([ledger.release_pending, ledger.expire_points, ledger.age_qualifying])(moment)
+        if step % 7 == 6:
+            member = rng.choice(members)
+            balance = db.session.get(Balance, member.id)
+            db.session.refresh(balance)
+            if balance.spendable > 3:
+                ledger.spend(member.id, rng.randrange(1, balance.spendable), reason="reward", source=None, key=None)
+    assert ledger.verify_balances() == []
+    # Period totals and cap counters agree with the ledger too.
+    totals = dict(
+        db.session.execute(
+            sa.select(PeriodTotal.member_id, PeriodTotal.points).where(
+                PeriodTotal.period == "all", PeriodTotal.scope == ""
+            )
+        ).all()
+    )
+    score = sa.func.coalesce(sa.func.nullif(PointEntry.amount, 0), PointEntry.qualifying)
+    earned = dict(
+        db.session.execute(
+            sa.select(PointEntry.member_id, sa.func.sum(score))
+            .where(PointEntry.kind == "earn", PointEntry.is_reversed.is_(False))
+            .group_by(PointEntry.member_id)
+        ).all()
+    )
+    assert {m: p for m, p in totals.items() if p} == {m: p for m, p in earned.items() if p}
+    posts = db.session.execute(
+        sa.select(PointEntry.member_id, sa.func.sum(PointEntry.amount))
+        .where(PointEntry.kind == "earn", PointEntry.event_type == "post.created")
+        .group_by(PointEntry.member_id)
+    ).all()
+    assert all(total <= 30 for _, total in posts)
 
 
 def test_the_verify_command_reports_differences_and_can_fix_them(app):
