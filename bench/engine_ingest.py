@@ -39,10 +39,10 @@ EVENT_MIX = [
     ("like.received", None),
     ("topic.created", None),
     ("survey.answered", None),
-    ("quiz.passed", None),
+    ("quiz.passed", "points"),
     ("poll.voted", None),
     ("purchase.recorded", "amount"),
-    ("contest.entered", None),
+    ("contest.entered", "points"),
 ]
 
 
@@ -106,6 +106,8 @@ def _batch(rng: random.Random, members: list[int], serial: int, size: int = 1000
             item["attributes"]["actor_id"] = rng.choice(members)
         if needs == "amount":
             item["amount"] = rng.randint(1, 500) * 10_000
+        if needs == "points":  # contests and quizzes announce their points; the default rules pay them
+            item["amount"] = item["attributes"]["points"] = rng.choice((5, 10, 20))
         items.append(item)
     return items
 

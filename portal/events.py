@@ -35,9 +35,19 @@ log = logging.getLogger(__name__)
 PENDING_KEY = "portal.pending_effects"
 
 
+# The source kind of an outside system's event is this prefix and the event type's first part
+# (``ext.purchase``, ``ext.post``), so its references never meet the portal's own ids.
+EXTERNAL_SOURCE_PREFIX = "ext."
+
+
 @dataclass(frozen=True)
 class Event:
-    """A fact that happened in the domain; JSON-serialisable through :meth:`to_dict`."""
+    """A fact that happened in the domain; JSON-serialisable through :meth:`to_dict`.
+
+    Events an outside system reports (through the integration API) have a source kind that
+    starts with :data:`EXTERNAL_SOURCE_PREFIX`: they name the outside system's own reference,
+    never one of the portal's objects, and :attr:`is_external` tells subscribers so.
+    """
 
     type: str
     member_id: int | None = None
@@ -45,6 +55,10 @@ class Event:
     attributes: dict[str, Any] = field(default_factory=dict)
     occurred_at: datetime = field(default_factory=utcnow)
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    @property
+    def is_external(self) -> bool:
+        return bool(self.source) and str(self.source[0]).startswith(EXTERNAL_SOURCE_PREFIX)  # type: ignore[index]
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -448,6 +448,7 @@ def leaderboard_page(
         next_cursor = encode_cursor([last.points, last.member_id, last.rank])
     return KeysetPage(items, next_cursor)
 
+
 PURCHASE_TYPE = "purchase.recorded"
 REFUND_TYPE = "purchase.refunded"
 

@@ -21,7 +21,7 @@ from gamification.engine.pipeline import Incoming
 from portal.accounts.models import Member
 from portal.db import db, utcnow
 from portal.errors import Conflict, DomainError, NotAllowed, NotFound, ValidationFailed
-from portal.events import Event, bus, emit
+from portal.events import EXTERNAL_SOURCE_PREFIX, Event, bus, emit
 
 MAX_BATCH = 1000
 MAX_KEY_LENGTH = 150
@@ -162,8 +162,9 @@ def _validate(item: Any, event_id: str) -> Incoming:
         raise ValidationFailed(
             _l("Say which purchase or item this refers to."), fields={"attributes.reference": "required"}
         )
-    prefix = event_type.split(".", 1)[0]
-    source = (prefix, str(reference)) if reference not in (None, "") else ("event", event_id)
+    # The outside system's own reference, kept apart from the portal's ids (its post 12 is not ours).
+    prefix = EXTERNAL_SOURCE_PREFIX + event_type.split(".", 1)[0]
+    source = (prefix, str(reference) if reference not in (None, "") else event_id)
     return Incoming(
         event_id=event_id,
         type=event_type,

@@ -35,8 +35,8 @@ def is_posting_event(event: Event) -> bool:
 
 def on_member_content(event: Event) -> None:
     """Suspensions and silences, daily allowances, the word filter and holds, for every content event."""
-    if event.member_id is None or event.source is None:
-        return
+    if event.member_id is None or event.source is None or event.is_external:
+        return  # an outside system's report: the content lives there and cannot be held or refused here
     posting = is_posting_event(event)
     allowance = ALLOWANCE_EVENTS.get(event.type)
     if not posting and not allowance:

@@ -299,7 +299,7 @@ def test_the_ledger_pages_a_members_entries_newest_first(web, writer, reader, ru
     assert {"id", "amount", "balance_after", "reason", "event_type", "source", "created_at", "expires_at"} <= set(first)
     assert first["balance_after"] == 75
     assert first["event_type"] == "survey.answered"
-    assert first["source"] == {"kind": "survey", "id": "s-4"}
+    assert first["source"] == {"kind": "ext.survey", "id": "s-4"}
     assert first["reason"]
     seen = [item["id"] for item in body["items"]]
     cursor = body["next_cursor"]

@@ -85,9 +85,8 @@ def test_schemathesis_finds_no_contract_violation(app, web, document):
                 # (and a ticket's only when no member is named), an opaque cursor is valid only when the
                 # API made it, and an event's type must be one the engine knows (with an amount for
                 # purchases and a reference for refunds and removals).
-                conditional = case.operation.label in {"POST /members", "POST /events", "POST /tickets"} or "cursor" in (
-                    case.query or {}
-                )
+                conditional_operations = {"POST /members", "POST /events", "POST /tickets"}
+                conditional = case.operation.label in conditional_operations or "cursor" in (case.query or {})
                 excluded = [positive_data_acceptance] if conditional else []
                 case.call_and_validate(headers=headers, excluded_checks=excluded)
 

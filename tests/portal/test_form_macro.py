@@ -7,7 +7,10 @@ from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Optional
 
-MACRO = '{% from "macros/forms.html" import field %}{{ field(form.name) }}{{ field(form.kind) }}{{ field(form.note, dir="auto") }}'
+MACRO = (
+    '{% from "macros/forms.html" import field %}'
+    '{{ field(form.name) }}{{ field(form.kind) }}{{ field(form.note, dir="auto") }}'
+)
 
 
 class _Form(FlaskForm):

@@ -6,14 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from gamification.engine import ledger
 from gamification.engine.models import Balance, PointEntry, StoredEvent
 from gamification.engine.queries import ledger_page, member_standing
 from gamification.engine.services import record_event, record_events
 from portal.db import InvalidCursor, utcnow
-from portal.errors import DomainError, NotFound, ValidationFailed
-from portal.events import PENDING_KEY
+from portal.errors import DomainError, NotFound, RateLimited, ValidationFailed
+from portal.events import PENDING_KEY, bus
 from portal.extensions import db
 from tests.factories import MemberFactory
 from tests.gamification.engine.factories import RuleFactory, TierFactory
@@ -177,7 +178,7 @@ def test_the_ledger_page_is_newest_first_with_a_cursor():
     first, cursor = ledger_page(member.id, limit=3)
     assert [line.balance_after for line in first] == [5, 4, 3]
     assert first[0].event_type == "survey.answered"
-    assert first[0].source == ("survey", "s4")
+    assert first[0].source == ("ext.survey", "s4")
     second, end = ledger_page(member.id, limit=3, cursor=cursor)
     assert [line.balance_after for line in second] == [2, 1]
     assert end is None
@@ -186,10 +187,19 @@ def test_the_ledger_page_is_newest_first_with_a_cursor():
 
 
 def test_a_gate_refusing_one_item_of_a_batch_writes_nothing_for_it_and_spoils_no_other(app):
-    app.config["MODERATION_FIRST_DAY_ALLOWANCES"] = {"topics": 1}  # moderation's gate is back on
-    member, other = MemberFactory(), MemberFactory()  # new members: one topic on their first day
+    """A subscriber that refuses an event (as an in-transaction gate does) turns away that item alone."""
+    member, other = MemberFactory(), MemberFactory()
     RuleFactory(event_type="topic.created", code="topic", points=4)
     RuleFactory(event_type="survey.answered", code="survey", points=2)
+    first_topic: dict[int, str] = {}
+    gate_open = [False]
+
+    def one_topic_each(event) -> None:
+        # Keyed by event id, so the events the engine publishes again after a refusal pass again.
+        taken = first_topic.setdefault(event.member_id, event.id)
+        if event.type == "topic.created" and not gate_open[0] and taken != event.id:
+            raise RateLimited(_("Not now."), retry_at=utcnow() + timedelta(days=1))
+
     items = [
         {"member_id": member.id, "event_type": "topic.created", "attributes": {"reference": "t1"}},
         {"member_id": member.id, "event_type": "topic.created", "attributes": {"reference": "t2"}},
@@ -197,21 +207,41 @@ def test_a_gate_refusing_one_item_of_a_batch_writes_nothing_for_it_and_spoils_no
         {"member_id": member.id, "event_type": "survey.answered", "idempotency_key": "s1"},
         {"member_id": member.id, "event_type": "topic.created", "idempotency_key": "t4"},
     ]
+    bus.subscribe("topic.created", one_topic_each)
+    try:
+        results = record_events(items)
+        kinds = [type(r).__name__ if isinstance(r, DomainError) else r.awarded for r in results]
+        assert kinds == [[("topic", 4)], "RateLimited", [("topic", 4)], [("survey", 2)], "RateLimited"]
+        # The forum's live push waits for the commit once per accepted topic, never for a refused
+        # one, although the events before a refusal were published twice.
+        queued = [args[1] for _, args, _ in db.session.info.get(PENDING_KEY, []) if len(args) == 2]
+        assert sorted(e["id"] for e in queued if e.get("type") == "topic.created") == sorted(
+            [results[0].event_id, results[2].event_id]
+        )
+        assert db.session.get(Balance, member.id).spendable == 6
+        assert _count(StoredEvent) == 3
+        assert db.session.scalar(sa.select(StoredEvent.id).where(StoredEvent.idempotency_key == "t4")) is None
+        assert ledger.verify_balances() == []
+        # A refused key was never taken: sent again once the gate allows it, it pays.
+        gate_open[0] = True
+        again = record_event(member_id=member.id, event_type="topic.created", idempotency_key="t4")
+        assert again.created
+        assert again.awarded == [("topic", 4)]
+    finally:
+        bus._subscribers["topic.created"].remove(one_topic_each)
+
+
+def test_moderation_leaves_an_outside_systems_content_events_alone(app):
+    """Reported content lives in the outside system: no allowance, hold or ban applies here, and its
+    reference never names one of the portal's own posts."""
+    app.config["MODERATION_FIRST_DAY_ALLOWANCES"] = {"topics": 1, "replies": 1}  # moderation's gates on
+    member = MemberFactory()
+    RuleFactory(event_type="topic.created", code="topic", points=4)
+    items = [
+        {"member_id": member.id, "event_type": "topic.created", "attributes": {"reference": str(n), "text": "x"}}
+        for n in range(1, 4)
+    ]
     results = record_events(items)
-    kinds = [type(r).__name__ if isinstance(r, DomainError) else r.awarded for r in results]
-    assert kinds == [[("topic", 4)], "RateLimited", [("topic", 4)], [("survey", 2)], "RateLimited"]
-    # The forum's live push waits for the commit once per accepted topic, never for a refused one,
-    # although the events before a refusal were published twice.
-    queued = [args[1] for _, args, _ in db.session.info.get(PENDING_KEY, []) if len(args) == 2]
-    assert sorted(e["id"] for e in queued if e.get("type") == "topic.created") == sorted(
-        [results[0].event_id, results[2].event_id]
-    )
-    assert db.session.get(Balance, member.id).spendable == 6
-    assert _count(StoredEvent) == 3
-    assert db.session.scalar(sa.select(StoredEvent.id).where(StoredEvent.idempotency_key == "t4")) is None
-    assert ledger.verify_balances() == []
-    # A refused key was never taken: sent again once the allowance allows, it pays.
-    db.session.execute(sa.text("DELETE FROM daily_usage"))
-    again = record_event(member_id=member.id, event_type="topic.created", idempotency_key="t4")
-    assert again.created
-    assert again.awarded == [("topic", 4)]
+    assert [r.awarded for r in results] == [[("topic", 4)]] * 3
+    sources = db.session.execute(sa.select(StoredEvent.source_kind, StoredEvent.source_id)).all()
+    assert sorted(sources) == [("ext.topic", "1"), ("ext.topic", "2"), ("ext.topic", "3")]
