@@ -39,7 +39,10 @@ class PostModeration:
         return obj.is_visible
 
     def hide(self, obj: Post, *, actor: Any, reason: str = "") -> None:
-        services.moderate_post(actor=actor, post=obj, status=PostStatus.HIDDEN, reason=reason)
+        if actor is None:  # hidden by moderation itself (enough flags); moderation audits it
+            services.set_post_status(obj, PostStatus.HIDDEN)
+        else:
+            services.moderate_post(actor=actor, post=obj, status=PostStatus.HIDDEN, reason=reason)
 
     def restore(self, obj: Post, *, actor: Any, reason: str = "") -> None:
         services.moderate_post(actor=actor, post=obj, status=PostStatus.VISIBLE, reason=reason)
@@ -79,7 +82,10 @@ class TopicModeration:
         return obj.is_visible
 
     def hide(self, obj: Topic, *, actor: Any, reason: str = "") -> None:
-        services.moderate_topic(actor=actor, topic=obj, status=PostStatus.HIDDEN, reason=reason)
+        if actor is None:  # hidden by moderation itself (enough flags); moderation audits it
+            services.set_topic_status(obj, PostStatus.HIDDEN)
+        else:
+            services.moderate_topic(actor=actor, topic=obj, status=PostStatus.HIDDEN, reason=reason)
 
     def restore(self, obj: Topic, *, actor: Any, reason: str = "") -> None:
         services.moderate_topic(actor=actor, topic=obj, status=PostStatus.VISIBLE, reason=reason)

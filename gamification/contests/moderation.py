@@ -13,7 +13,7 @@ from portal.db import db, int_id
 
 
 class EntryModeration:
-    """Hiding or deleting an entry emits ``contest.entry_removed`` (its participation points are
+    """Hiding or deleting an entry emits ``contest.removed`` (its participation points are
     reversed, same source as ``contest.entered``); restoring emits ``contest.entered`` again."""
 
     kind = "contest_entry"

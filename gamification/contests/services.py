@@ -1,7 +1,7 @@
 """The writers of contests: set-up, entering, moderation of entries, voting and closing.
 
 Points are never awarded here: the engine pays for the events emitted
-(``contest.entered``, ``contest.voted``, ``contest.won``; ``contest.entry_removed``
+(``contest.entered``, ``contest.voted``, ``contest.won``; ``contest.removed``
 reverses an entry's participation points with the same source).
 """
 
@@ -211,7 +211,7 @@ def _entered_event(entry: Entry, contest: Contest) -> None:
 
 def _removed_event(entry: Entry) -> None:
     emit(
-        "contest.entry_removed",
+        "contest.removed",
         member_id=entry.member_id,
         source=("contest_entry", entry.id),
         attributes={"contest_id": entry.contest_id, "entry_id": entry.id},

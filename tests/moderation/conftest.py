@@ -202,6 +202,7 @@ def english_outside_requests(db_session: Any) -> Iterator[None]:
 def content(db_session: Any) -> Iterator[Content]:
     ITEMS.create(bind=db.session.connection())
     helper = Content()
+    wired = [registry.get("post"), registry.get("topic")]  # the forums' adapters, put back afterwards
     registry.register(helper.post)
     registry.register(helper.topic)
     try:
@@ -209,6 +210,9 @@ def content(db_session: Any) -> Iterator[Content]:
     finally:
         registry.unregister("post")
         registry.unregister("topic")
+        for adapter in wired:
+            if adapter is not None:
+                registry.register(adapter)
 
 
 @pytest.fixture

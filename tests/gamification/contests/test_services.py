@@ -335,7 +335,7 @@ def test_hiding_an_entry_reverses_its_participation_with_the_same_source_and_res
         entry_moderation.hide(entry, actor=moderator, reason="spam")
     assert not entry_moderation.is_visible(entry)
     assert [(e.type, e.source) for e in seen] == [
-        ("contest.entry_removed", ("contest_entry", entry.id)),
+        ("contest.removed", ("contest_entry", entry.id)),
         ("audit.logged", ("contest_entry", entry.id)),
     ]
     assert seen[1].attributes["reason"] == "spam"
