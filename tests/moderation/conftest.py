@@ -68,6 +68,12 @@ class ItemAdapter:
         ).first()
         return Item(**row._mapping) if row else None
 
+    def load_many(self, ids: list[int]) -> dict[int, Item]:
+        rows = db.session.execute(
+            sa.select(ITEMS).where(ITEMS.c.id.in_(ids), ITEMS.c.kind == self.kind, ITEMS.c.state != "deleted")
+        )
+        return {row.id: Item(**row._mapping) for row in rows}
+
     def author_id(self, obj: Item) -> int | None:
         return obj.author_id
 
