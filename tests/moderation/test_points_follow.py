@@ -299,3 +299,22 @@ def test_restoring_a_suspended_members_post_is_not_blocked_by_the_suspension(app
     assert status_of(post) == PostStatus.VISIBLE
     assert points(author) == POST_POINTS + LIKE_POINTS
     assert pending_items() == []
+
+
+def test_a_moderator_restoring_with_the_forums_own_tools_does_not_send_the_post_back_to_the_gate(moderator_web):
+    """A new member's post, hidden and restored from the topic page, pays once and is not held again."""
+    newcomer = MemberFactory()
+    trust.record_for(newcomer.id).approved_posts = 2  # just past the hold; a first-day member's replies are few
+    post = forum_services.reply(actor=newcomer, topic=a_topic(), body="A reply worth keeping")
+    # The gate would hold a new post of theirs now.
+    db.session.execute(sa.update(TrustRecord).where(TrustRecord.member_id == newcomer.id).values(approved_posts=0))
+    assert points(newcomer) == POST_POINTS
+    db.session.commit()
+    token = csrf_token(moderator_web, "/")
+    for action, expected in (("hide", 0), ("restore", POST_POINTS)):
+        response = moderator_web.post(f"/forums/p/{post.id}/moderate", data={"csrf_token": token, "action": action})
+        assert response.status_code == 303
+        assert points(newcomer) == expected
+    assert status_of(post) == PostStatus.VISIBLE
+    assert pending_items() == []
+    assert db.session.get(TrustRecord, newcomer.id).approved_posts == 0, "a restore is not a new approved post"
