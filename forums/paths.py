@@ -18,6 +18,11 @@ def category_path(category_id: int) -> str:
     return f"{PREFIX}/c/{category_id}"
 
 
+def like_source(post_id: int, member_id: int) -> tuple[str, str]:
+    """The event source of one member's like of a post: the points it pays are reversed by it."""
+    return ("like", f"{post_id}:{member_id}")
+
+
 TOPICS_ROOM = "forum:topics"
 
 

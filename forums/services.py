@@ -20,6 +20,7 @@ from forums.models import (
     Category,
     CategoryFollow,
     Post,
+    PostLike,
     PostRevision,
     PostStatus,
     Topic,
@@ -27,7 +28,7 @@ from forums.models import (
     TopicRead,
 )
 from forums.notices import KINDS  # noqa: F401 - registers the notification kinds
-from forums.paths import post_path, topic_path
+from forums.paths import like_source, post_path, topic_path
 from gamification.engine.queries import tier_choices, tier_code_of
 from portal import media, search
 from portal.accounts.models import Member
@@ -412,6 +413,32 @@ def set_post_status(post: Post, status: PostStatus) -> None:
     else:
         emit("post.removed", member_id=post.author_id, source=("post", post.id), attributes=attributes)
         search.remove_later(POST_KIND, post.id)
+    likes_follow_post(post, visible=now_visible)
+
+
+def likes_follow_post(post: Post, *, visible: bool) -> None:
+    """The points a post's likes earned its author follow the post: reversed when it leaves view
+    (``like.removed``), paid again when it returns (``like.received``), same source as each like."""
+    if not post.author_id:
+        return
+    liker_ids = list(
+        db.session.scalars(
+            sa.select(PostLike.member_id).where(PostLike.post_id == post.id).order_by(PostLike.created_at)
+        )
+    )
+    if not liker_ids:
+        return
+    topic = db.session.get(Topic, post.topic_id)
+    attributes = {"category_id": topic.category_id, "topic_id": topic.id, "post_id": post.id}
+    for liker_id in liker_ids:
+        source = like_source(post.id, liker_id)
+        if visible:
+            # No liker_id: the like is not new, so trust does not count it again.
+            restored = {**attributes, "restored": True}
+            emit("like.received", member_id=post.author_id, source=source, attributes=restored)
+        else:
+            removed = {**attributes, "liker_id": liker_id}
+            emit("like.removed", member_id=post.author_id, source=source, attributes=removed)
 
 
 def _refresh_last_post(topic: Topic) -> None:
@@ -452,6 +479,8 @@ def set_topic_status(topic: Topic, status: PostStatus) -> None:
     else:
         emit("topic.removed", member_id=topic.author_id, source=("topic", topic.id), attributes=attributes)
         search.remove_later(TOPIC_KIND, topic.id)
+    if first is not None:
+        likes_follow_post(first, visible=now_visible)
 
 
 # --- moderators' actions ----------------------------------------------------------------------------------

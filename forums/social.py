@@ -20,7 +20,7 @@ from forums.models import (
     TopicFollow,
     TopicRead,
 )
-from forums.paths import post_path
+from forums.paths import like_source, post_path
 from portal.db import db, utcnow
 from portal.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from portal.events import emit
@@ -33,7 +33,7 @@ def _insert_for_dialect():  # type: ignore[no-untyped-def]
 
 
 def _like_source(post_id: int, member_id: int) -> tuple[str, str]:
-    return ("like", f"{post_id}:{member_id}")
+    return like_source(post_id, member_id)
 
 
 def like_post(*, actor: Any, post: Post) -> None:

@@ -198,6 +198,9 @@ def _wire_events() -> None:
         bus.subscribe(pattern, handler)
     bus.subscribe("*", engine_services.on_event)  # the points engine pays for every domain event
     bus.subscribe("*", api_webhooks.on_event)
+    # After the engine: a held item is held once its creation is paid, so its removal reverses that.
+    for pattern, handler in moderation_subscribers.LATE_SUBSCRIPTIONS.items():
+        bus.subscribe(pattern, handler)
 
 
 def _schedule_jobs(app: Flask) -> None:

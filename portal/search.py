@@ -7,9 +7,9 @@ snippets. The backend is chosen by ``PORTAL_SEARCH_BACKEND``: ``whoosh`` (defaul
 files under ``PORTAL_SEARCH_INDEX_DIR``) or ``postgres`` (a ``tsvector`` with a GIN
 index over the same analysed terms, so both backends match the same words).
 
-Text is folded before it is analysed (:func:`fold_text`): Arabic letter variants become
-their Persian forms, hamza carriers their base letters, diacritics and tatweel go,
-Persian and Arabic-Indic digits become ASCII. A word written with a zero-width
+Text is folded before it is analysed (:func:`fold_text`, the one of ``portal.textfold``):
+Arabic letter variants become their Persian forms, hamza carriers their base letters,
+diacritics and tatweel go, Persian and Arabic-Indic digits become ASCII. A word written with a zero-width
 non-joiner (``می‌روم``), with a space (``می روم``) or joined (``میروم``) matches in each
 spelling, because a word is indexed joined and also as its parts.
 """
@@ -38,47 +38,17 @@ from whoosh.writing import LockError
 
 from portal import events, jobs
 from portal.db import UTCDateTime, db
+from portal.textfold import ZWNJ, fold_text
 
 log = logging.getLogger(__name__)
 
 # --- folding ------------------------------------------------------------------------
 
-ZWNJ = "\u200c"
-_LETTER_MAP = {
-    "ي": "ی",  # Arabic yeh
-    "ى": "ی",  # alef maksura
-    "ئ": "ی",
-    "ك": "ک",  # Arabic kaf
-    "ة": "ه",  # teh marbuta
-    "ۀ": "ه",
-    "أ": "ا",
-    "إ": "ا",
-    "آ": "ا",
-    "ٱ": "ا",
-    "ؤ": "و",
-    "ء": "",
-    "ـ": "",  # tatweel
-    "\u200d": "",  # zero-width joiner
-    "\u200e": "",  # direction marks
-    "\u200f": "",
-    "\ufeff": "",
-}
-_DIACRITICS = dict.fromkeys([*range(0x064B, 0x0660), 0x0670, *range(0x06D6, 0x06EE)])
-_DIGITS = {ord(d): str(i % 10) for i, d in enumerate("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩")}
-_TABLE = str.maketrans({**{ord(k): v for k, v in _LETTER_MAP.items()}, **_DIACRITICS, **_DIGITS})
 
-
-def fold_text(text: str) -> str:
-    """Folds letter variants, diacritics, tatweel and digits, and lowercases (ZWNJ is kept).
-
-    Other packages reuse it to compare what people type (e.g. a word filter).
-    """
-    return (text or "").translate(_TABLE).lower()
-
-
+# One folding for the whole portal: portal.textfold (the word filter uses it too).
 def fold_word(text: str) -> str:
-    """:func:`fold_text` with zero-width non-joiners removed, so ``می‌روم`` folds to ``میروم``."""
-    return fold_text(text).replace(ZWNJ, "")
+    """:func:`fold_text` (zero-width non-joiners removed), so ``می‌روم`` folds to ``میروم``."""
+    return fold_text(text)
 
 
 _WORD = re.compile(r"[\w\u064B-\u065F\u0670\u06D6-\u06ED\u200c\u200d\u0640]+")
@@ -142,7 +112,7 @@ class PersianTokenizer(Tokenizer):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         pos = start_pos
         for match in _WORD.finditer(value):
-            for text in word_parts(fold_text(match.group())):
+            for text in word_parts(fold_text(match.group(), keep_zwnj=True)):
                 token.text = text
                 token.boost = 1.0
                 token.stopped = False

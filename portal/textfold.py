@@ -8,7 +8,9 @@ NFKC (Arabic presentation forms, full-width Latin) and lower-cases.
 
 The folding works character by character, so :func:`fold_with_offsets` can say where
 each folded character came from: the word filter matches on folded text and replaces
-in the original. The search service should use the same :func:`fold_text`.
+in the original. The search service (``portal.search``) analyses text with this same
+:func:`fold_text`, keeping the ZWNJ (``keep_zwnj=True``) so that a word written with one
+is indexed joined and also as its parts.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ _LETTERS = {
     "ء": "",
     "ـ": "",  # tatweel (kashida)
 }
-_ZERO_WIDTH = {"\u200c", "\u200d", "\u200b", "\u2060", "\ufeff", "\u200e", "\u200f"}
+ZWNJ = "\u200c"
+_ZERO_WIDTH = {ZWNJ, "\u200d", "\u200b", "\u2060", "\ufeff", "\u200e", "\u200f"}
 _DIGITS = {**{chr(0x06F0 + i): str(i) for i in range(10)}, **{chr(0x0660 + i): str(i) for i in range(10)}}
 
 
@@ -57,8 +60,11 @@ def fold_char(char: str) -> str:
     return "".join(out)
 
 
-def fold_text(text: str | None) -> str:
-    """The folded form of ``text`` (see the module docstring)."""
+def fold_text(text: str | None, *, keep_zwnj: bool = False) -> str:
+    """The folded form of ``text`` (see the module docstring); ``keep_zwnj`` keeps zero-width
+    non-joiners where they were (the search analyser splits words at them)."""
+    if keep_zwnj:
+        return "".join(char if char == ZWNJ else fold_char(char) for char in (text or ""))
     return "".join(fold_char(char) for char in (text or ""))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
@@ -23,6 +24,10 @@ class EntryModeration:
         key = int_id(id)
         entry = db.session.get(Entry, key) if key is not None else None
         return None if entry is None or entry.status == EntryStatus.DELETED else entry
+
+    def load_many(self, ids: list[int]) -> dict[int, Entry]:
+        entries = db.session.scalars(sa.select(Entry).where(Entry.id.in_(ids), Entry.status != EntryStatus.DELETED))
+        return {entry.id: entry for entry in entries}
 
     def author_id(self, obj: Entry) -> int | None:
         return obj.member_id

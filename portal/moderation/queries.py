@@ -30,6 +30,15 @@ def queue_page(
     return paginate_keyset(stmt, key=[QueueItem.created_at, QueueItem.id], cursor=cursor, limit=limit, descending=False)
 
 
+def queue_cards(items: list[QueueItem]) -> list[tuple[QueueItem, Any, Any]]:
+    """Each item with its adapter and object (None when gone), loaded in one batch per kind."""
+    ids_by_kind: dict[str, list[int]] = {}
+    for item in items:
+        ids_by_kind.setdefault(item.kind, []).append(item.object_id)
+    objects = {kind: registry.load_many(kind, ids) for kind, ids in ids_by_kind.items()}
+    return [(item, registry.get(item.kind), objects[item.kind].get(item.object_id)) for item in items]
+
+
 def queue_reasons() -> list[str]:
     return list(
         db.session.scalars(

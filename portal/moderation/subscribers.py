@@ -10,13 +10,22 @@ back and the member is shown the message. Content events must therefore carry:
 
 Posting events are ``topic.created`` and ``post.created``, and any other ``*.created`` event
 that carries ``text``; ``like.given`` and ``invite.sent`` only use an allowance.
+
+A held item pays nothing until it is approved. The gate runs before the points engine, so it
+only decides: it opens the queue item and notes the hold on the session. :func:`hold_after_payment`,
+subscribed after the engine (:data:`LATE_SUBSCRIPTIONS`), then holds the item through its
+adapter, whose removal event reverses, in the same transaction, what the engine has just paid;
+approval restores the item, and its creation event pays again. Content a moderator reinstates
+(approve, restore) does not pass the gate a second time.
 """
 
 from __future__ import annotations
 
 import logging
 
+from flask import has_request_context
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from portal.accounts.models import Member
 from portal.db import db
@@ -28,6 +37,8 @@ from portal.moderation.settings import ALLOWANCE_EVENTS, POSTING_EVENTS, setting
 
 log = logging.getLogger(__name__)
 
+HOLDS_KEY = "moderation.pending_holds"
+
 
 def is_posting_event(event: Event) -> bool:
     return event.type in POSTING_EVENTS or (event.type.endswith(".created") and "text" in event.attributes)
@@ -35,8 +46,8 @@ def is_posting_event(event: Event) -> bool:
 
 def on_member_content(event: Event) -> None:
     """Suspensions and silences, daily allowances, the word filter and holds, for every content event."""
-    if event.member_id is None or event.source is None or event.is_external:
-        return  # an outside system's report: the content lives there and cannot be held or refused here
+    if event.member_id is None or event.source is None or event.is_external or _reinstated(event):
+        return  # an outside system's report (its content lives there), or content a moderator brought back
     posting = is_posting_event(event)
     allowance = ALLOWANCE_EVENTS.get(event.type)
     if not posting and not allowance:
@@ -51,6 +62,16 @@ def on_member_content(event: Event) -> None:
         trust.use_allowance(member, allowance)
     if posting:
         _filter_and_hold(event, member)
+
+
+def _reinstated(event: Event) -> bool:
+    """Content a moderator brings back (from the queue, or with the content package's own tools)
+    is not new: no allowance, sanction check, filter or hold applies to its author again."""
+    if queue.is_reinstating():
+        return True
+    if not has_request_context() or not current_user.is_authenticated:
+        return False
+    return current_user.id != event.member_id and policies.is_moderator(current_user)
 
 
 def _filter_and_hold(event: Event, member: Member) -> None:
@@ -80,7 +101,7 @@ def _filter_and_hold(event: Event, member: Member) -> None:
     if obj is None:
         log.warning("cannot hold %s %s: no registered adapter or object", kind, object_id)
         return
-    adapter.hold(obj)
+    db.session.info.setdefault(HOLDS_KEY, {})[event.id] = (str(kind), object_id)
     queue.open_item(
         kind=str(kind),
         object_id=int(object_id),
@@ -88,6 +109,19 @@ def _filter_and_hold(event: Event, member: Member) -> None:
         author_id=member.id,
         note=", ".join(found.held) or None,
     )
+
+
+def hold_after_payment(event: Event) -> None:
+    """Holds the item the gate decided to hold, once every earlier subscriber (the points engine)
+    has seen its creation event: the adapter's removal event then reverses what was paid."""
+    pending = db.session.info.get(HOLDS_KEY)
+    if not pending or event.id not in pending:
+        return
+    kind, object_id = pending.pop(event.id)
+    adapter = registry.get(kind)
+    obj = adapter.load(object_id) if adapter is not None else None
+    if obj is not None:
+        adapter.hold(obj)
 
 
 def on_like_received(event: Event) -> None:
@@ -110,3 +144,5 @@ SUBSCRIPTIONS = {
     "like.received": on_like_received,
     "topic.read": on_posts_read,
 }
+# Subscribed after the points engine (see hold_after_payment).
+LATE_SUBSCRIPTIONS = {"*": hold_after_payment}

@@ -129,15 +129,10 @@ def queue_index() -> Any:
         page = queries.queue_page(kind=kind, reason=reason, cursor=request.args.get("cursor"))
     except InvalidCursor:
         abort(400)
-    cards = []
-    for item in page.items:
-        adapter = registry.get(item.kind)
-        obj = adapter.load(item.object_id) if adapter is not None else None
-        cards.append((item, adapter, obj))
     return render_template(
         "moderation/queue.html",
         page=page,
-        cards=cards,
+        cards=queries.queue_cards(page.items),
         histories=queries.author_histories([item.author_id for item in page.items]),
         flags_by_item=queries.flags_for_items([item.id for item in page.items]),
         kinds=registry.kinds(),

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from forums import services
 from forums.models import Post, PostStatus
-from portal import search
+from portal import search, textfold
 from portal.db import db, utcnow
 from tests.factories import MemberFactory, ModeratorFactory
 from tests.forums.factories import CategoryFactory, make_reply, make_topic
@@ -39,8 +39,10 @@ def test_folding_makes_variants_match(written, typed):
     assert set(search.terms_of(typed)) & set(search.terms_of(written))
 
 
-def test_fold_text_is_exported_for_other_packages():
-    assert search.fold_text("كتاب‌هاي ۱۲") == "کتاب‌های 12"
+def test_fold_text_is_exported_for_other_packages_and_is_the_portals_one_folding():
+    assert search.fold_text is textfold.fold_text
+    assert search.fold_text("كتاب‌هاي ۱۲", keep_zwnj=True) == "کتاب‌های 12"
+    assert search.fold_text("كتاب‌هاي ۱۲") == "کتابهای 12"
 
 
 def _index(*pairs: tuple[str, str]) -> None:

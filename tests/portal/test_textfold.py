@@ -56,3 +56,9 @@ def test_offsets_map_every_folded_character_to_its_source():
     assert [text[i] for i in offsets][:4] == ["ك", "ت", "ا", "ب"]
     # The ZWNJ left no folded character, so "خ" maps past it.
     assert text[offsets[folded.index("خ")]] == "خ"
+
+
+def test_the_search_analyser_keeps_zwnj_and_folds_everything_else_alike():
+    text = "كتاب\u200cهاي عَلِيّ"
+    assert fold_text(text, keep_zwnj=True) == "کتاب\u200cهای علی"
+    assert fold_text(text, keep_zwnj=True).replace("\u200c", "") == fold_text(text)

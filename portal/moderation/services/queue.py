@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -67,6 +70,23 @@ _STATE_NAMES = {
     QueueState.DELETED: _l("deleted"),
     QueueState.ACTED: _l("topic action"),
 }
+
+
+_reinstating: ContextVar[bool] = ContextVar("moderation_reinstating", default=False)
+
+
+@contextmanager
+def reinstating() -> Iterator[None]:
+    """While a moderator brings content back: its creation event is not a new post (see the gate)."""
+    token = _reinstating.set(True)
+    try:
+        yield
+    finally:
+        _reinstating.reset(token)
+
+
+def is_reinstating() -> bool:
+    return _reinstating.get()
 
 
 def pending_count() -> int:
@@ -192,13 +212,15 @@ def resolve_item(
 
     if action == "approve":
         if obj is not None and not adapter.is_visible(obj):
-            adapter.restore(obj, actor=actor, reason=reason)
+            with reinstating():
+                adapter.restore(obj, actor=actor, reason=reason)
         if item.reason.startswith("held") and item.author_id:
             trust.add_approved_post(item.author_id)
     elif action == "hide":
         adapter.hide(obj, actor=actor, reason=reason)
     elif action == "restore":
-        adapter.restore(obj, actor=actor, reason=reason)
+        with reinstating():
+            adapter.restore(obj, actor=actor, reason=reason)
     elif action == "delete":
         adapter.delete(obj, actor=actor, reason=reason)
     elif action == "edit":
