@@ -407,7 +407,9 @@ def set_post_status(post: Post, status: PostStatus) -> None:
     _refresh_last_post(topic)
     attributes = {"category_id": category.id, "topic_id": topic.id, "post_id": post.id}
     if now_visible:
-        emit("post.created", member_id=post.author_id, source=("post", post.id), attributes=attributes)
+        # ``*.restored``, not ``*.created``: the engine pays it like a creation, but moderation does not
+        # screen (and hold) a post a moderator has just let through.
+        emit("post.restored", member_id=post.author_id, source=("post", post.id), attributes=attributes)
         search.index_later(POST_KIND, post.id)
     else:
         emit("post.removed", member_id=post.author_id, source=("post", post.id), attributes=attributes)
@@ -447,11 +449,27 @@ def set_topic_status(topic: Topic, status: PostStatus) -> None:
     _bump_categories(category, topics=delta, posts=delta * (topic.reply_count + 1))
     attributes = {"category_id": category.id, "topic_id": topic.id}
     if now_visible:
-        emit("topic.created", member_id=topic.author_id, source=("topic", topic.id), attributes=attributes)
+        emit("topic.restored", member_id=topic.author_id, source=("topic", topic.id), attributes=attributes)
         search.index_later(TOPIC_KIND, topic.id)
     else:
         emit("topic.removed", member_id=topic.author_id, source=("topic", topic.id), attributes=attributes)
         search.remove_later(TOPIC_KIND, topic.id)
+    _replies_follow_topic(topic, category, now_visible)
+
+
+def _replies_follow_topic(topic: Topic, category: Category, now_visible: bool) -> None:
+    """A hidden topic takes its visible replies with it, for the points engine too: each one's
+    ``post.removed`` (or ``post.restored`` when the topic comes back) with its creation's source.
+    Replies hidden on their own stay hidden and were reversed when they were hidden."""
+    replies = db.session.execute(
+        sa.select(Post.id, Post.author_id)
+        .where(Post.topic_id == topic.id, Post.position > 1, Post.status == PostStatus.VISIBLE.value)
+        .order_by(Post.position)
+    ).all()
+    kind = "post.restored" if now_visible else "post.removed"
+    for post_id, author_id in replies:
+        attributes = {"category_id": category.id, "topic_id": topic.id, "post_id": post_id}
+        emit(kind, member_id=author_id, source=("post", post_id), attributes=attributes)
 
 
 # --- moderators' actions ----------------------------------------------------------------------------------

@@ -164,7 +164,7 @@ def test_hiding_and_restoring_a_post_reverses_and_reissues_its_event():
         services.moderate_post(actor=moderator, post=post, status=PostStatus.VISIBLE)
     assert [(e.type, e.source) for e in seen] == [
         ("post.removed", ("post", post.id)),
-        ("post.created", ("post", post.id)),
+        ("post.restored", ("post", post.id)),
     ]
     db.session.expire_all()
     assert db.session.get(Topic, topic.id).reply_count == 1
