@@ -41,6 +41,7 @@ def bulk_replies(
     if count <= 0:
         return
     start = topic.post_seq + 1
+    first_ordinal = topic.reply_count + 2  # after the opening post and the visible replies
     rendered: dict[str, str] = {}
     base_time = utcnow() - timedelta(seconds=count)
     rows: list[dict[str, Any]] = []
@@ -53,6 +54,7 @@ def bulk_replies(
                 "topic_id": topic.id,
                 "author_id": author_ids[i % len(author_ids)],
                 "position": start + i,
+                "ordinal": first_ordinal + i,
                 "body": text,
                 "html": rendered[text],
                 "status": "visible",
@@ -116,6 +118,7 @@ def bulk_topics(category: Category, author_ids: Sequence[int], count: int, *, ti
             "topic_id": t.id,
             "author_id": t.author_id,
             "position": 1,
+            "ordinal": 1,
             "body": SAMPLE_BODIES[0],
             "html": html,
             "status": "visible",

@@ -135,11 +135,46 @@ def _bump_categories(category: Category, *, topics: int = 0, posts: int = 0, top
     db.session.execute(sa.update(table).where(table.c.id.in_(ids)).values(**values))
 
 
-def _next_position(topic_id: int) -> int:
+def _next_place(topic_id: int) -> tuple[int, int]:
+    """The new reply's position and ordinal, taken with the count in one locking update of the topic row
+    (concurrent replies, hides and restores of the same topic queue behind it)."""
     table = Topic.__table__
-    return db.session.execute(
-        sa.update(table).where(table.c.id == topic_id).values(post_seq=table.c.post_seq + 1).returning(table.c.post_seq)
-    ).scalar_one()
+    position, replies = db.session.execute(
+        sa.update(table)
+        .where(table.c.id == topic_id)
+        .values(post_seq=table.c.post_seq + 1, reply_count=table.c.reply_count + 1)
+        .returning(table.c.post_seq, table.c.reply_count)
+    ).one()
+    return position, replies + 1  # the opening post is ordinal 1
+
+
+def _renumber(post: Post, now_visible: bool) -> None:
+    """Keeps ordinals dense over the shown posts: later ones move up when a post goes, down when it returns.
+    Runs after the topic row's counter update, which serialises it with replies to the same topic."""
+    if now_visible:
+        before = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Post)
+            .where(Post.topic_id == post.topic_id, Post.position < post.position, Post.ordinal.is_not(None))
+        )
+        ordinal = (before or 0) + 1
+        db.session.execute(
+            sa.update(Post)
+            .where(Post.topic_id == post.topic_id, Post.ordinal >= ordinal, Post.id != post.id)
+            .values(ordinal=Post.ordinal + 1)
+            .execution_options(synchronize_session="fetch")
+        )
+        post.ordinal = ordinal
+    elif post.ordinal is not None:
+        old = post.ordinal
+        post.ordinal = None
+        db.session.flush()
+        db.session.execute(
+            sa.update(Post)
+            .where(Post.topic_id == post.topic_id, Post.ordinal > old)
+            .values(ordinal=Post.ordinal - 1)
+            .execution_options(synchronize_session="fetch")
+        )
 
 
 def _follow(member_id: int, topic_id: int) -> None:
@@ -195,7 +230,9 @@ def create_topic(
     )
     db.session.add(topic)
     db.session.flush()
-    post = Post(topic_id=topic.id, author_id=actor.id, position=1, body=body, html=rendered.html, created_at=now)
+    post = Post(
+        topic_id=topic.id, author_id=actor.id, position=1, ordinal=1, body=body, html=rendered.html, created_at=now
+    )
     db.session.add(post)
     db.session.flush()
     topic.first_post_id = post.id
@@ -241,12 +278,13 @@ def reply(
         if quoted is None or quoted.topic_id != topic.id or not quoted.is_visible:
             quoted = None
     rendered = content.render_post(body)
-    position = _next_position(topic.id)
+    position, ordinal = _next_place(topic.id)
     now = utcnow()
     post = Post(
         topic_id=topic.id,
         author_id=actor.id,
         position=position,
+        ordinal=ordinal,
         body=body,
         html=rendered.html,
         quoted_post_id=quoted.id if quoted else None,
@@ -258,7 +296,7 @@ def reply(
     db.session.execute(
         sa.update(table)
         .where(table.c.id == topic.id)
-        .values(reply_count=table.c.reply_count + 1, last_post_at=now, last_post_id=post.id, last_poster_id=actor.id)
+        .values(last_post_at=now, last_post_id=post.id, last_poster_id=actor.id)
     )
     _bump_categories(category, posts=1, topic_id=topic.id)
     db.session.expire(topic, ["reply_count", "last_post_at", "last_post_id", "last_poster_id", "post_seq"])
@@ -402,6 +440,7 @@ def set_post_status(post: Post, status: PostStatus) -> None:
     delta = 1 if now_visible else -1
     table = Topic.__table__
     db.session.execute(sa.update(table).where(table.c.id == topic.id).values(reply_count=table.c.reply_count + delta))
+    _renumber(post, now_visible)
     _bump_categories(category, posts=delta)
     db.session.flush()
     _refresh_last_post(topic)
