@@ -148,7 +148,8 @@ def test_two_members_see_each_others_replies_live(browser, live_server: LiveServ
             texts = page.locator(".forum-post .forum-post-body").all_inner_texts()
             assert [t.strip() for t in texts] == ["Opening post", "Ana says hello live", "Bob answers live"]
         ana.screenshot(path=str(artifacts / "forum-live-ana.png"), full_page=True)
-        assert ana.console_errors == [] and bob.console_errors == []  # type: ignore[attr-defined]
+        assert ana.console_errors == []  # type: ignore[attr-defined]
+        assert bob.console_errors == []  # type: ignore[attr-defined]
     finally:
         ana_context.close()
         bob_context.close()
