@@ -118,6 +118,7 @@ def main() -> None:
     directory = ROOT / "data" / f"search-{args.posts}"
     if args.rebuild and directory.exists():
         shutil.rmtree(directory)
+    built = directory.exists() and any(directory.iterdir())  # before create_app, which makes the folder
     os.environ.setdefault("PORTAL_ENV", "development")
     from portal.app import create_app
 
@@ -125,7 +126,7 @@ def main() -> None:
         {"SEARCH_BACKEND": "whoosh", "SEARCH_INDEX_DIR": str(directory), "DATABASE_URL": "sqlite:///:memory:"}
     )
     with app.app_context():
-        if not directory.exists():
+        if not built:
             print(f"indexing {args.posts:,} posts into {directory}")
             print(f"  built in {build(directory, args.posts):.1f} s")
         rows = measure(QUERIES, args.repeats)
@@ -134,6 +135,8 @@ def main() -> None:
     print(f"{'query':<26} {'hits':>7} {'p50 ms':>8} {'p95 ms':>8} {'cpu ms':>8}")
     for query, total, p50, p95, cpu in rows:
         print(f"{query:<26} {total:>7,} {p50:>8.1f} {p95:>8.1f} {cpu:>8.1f}")
+    if not all(total for query, total, *_rest in rows if not query.startswith("zzzz")):
+        raise SystemExit("some queries found nothing: the index is empty or the analyzer broke (try --rebuild)")
     worst = all_p95[-1]
     print(f"worst p95 {worst:.1f} ms (target < 100 ms): {'PASS' if worst < 100 else 'MISS'}")
 

@@ -27,6 +27,7 @@ def fa(number: int) -> str:
     """A count as the Persian (default language) page writes it."""
     return str(number).translate(PERSIAN_DIGITS)
 
+
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
