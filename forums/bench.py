@@ -41,6 +41,7 @@ def bulk_replies(
     if count <= 0:
         return
     start = topic.post_seq + 1
+    first_ordinal = topic.reply_count + 2  # after the opening post and the visible replies
     rendered: dict[str, str] = {}
     base_time = utcnow() - timedelta(seconds=count)
     rows: list[dict[str, Any]] = []
@@ -53,6 +54,7 @@ def bulk_replies(
                 "topic_id": topic.id,
                 "author_id": author_ids[i % len(author_ids)],
                 "position": start + i,
+                "ordinal": first_ordinal + i,
                 "body": text,
                 "html": rendered[text],
                 "status": "visible",
@@ -116,6 +118,7 @@ def bulk_topics(category: Category, author_ids: Sequence[int], count: int, *, ti
             "topic_id": t.id,
             "author_id": t.author_id,
             "position": 1,
+            "ordinal": 1,
             "body": SAMPLE_BODIES[0],
             "html": html,
             "status": "visible",
@@ -148,8 +151,18 @@ def bulk_topics(category: Category, author_ids: Sequence[int], count: int, *, ti
     return topics
 
 
-def generate(members: int = 1000, topics: int = 200, posts: int = 20_000, long_topic_replies: int = 5000) -> Topic:
-    """The benchmark's data set: members, categories, topics, posts and one very long topic; returns it."""
+def generate(
+    members: int = 1000,
+    topics: int = 200,
+    posts: int = 20_000,
+    long_topic_replies: int = 5000,
+    *,
+    author_ids: Sequence[int] | None = None,
+) -> Topic:
+    """The benchmark's data set: members, categories, topics, posts and one very long topic; returns it.
+    With ``author_ids`` (members made elsewhere, as by the benchmark's accounts generator) it adds none."""
+    if author_ids:
+        return _generate_forums(list(author_ids), topics, posts, long_topic_replies)
     password = hash_password("bench-password")
     existing = db.session.scalar(sa.select(sa.func.count()).select_from(Member)) or 0
     rows = [
@@ -168,6 +181,10 @@ def generate(members: int = 1000, topics: int = 200, posts: int = 20_000, long_t
     if rows:
         db.session.execute(sa.insert(Member.__table__), rows)
     author_ids = list(db.session.scalars(sa.select(Member.id).order_by(Member.id.desc()).limit(max(members, 1))))
+    return _generate_forums(author_ids, topics, posts, long_topic_replies)
+
+
+def _generate_forums(author_ids: list[int], topics: int, posts: int, long_topic_replies: int) -> Topic:
     categories = [Category(name=f"Bench forum {i + 1}", position=i) for i in range(4)]
     db.session.add_all(categories)
     db.session.flush()

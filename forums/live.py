@@ -56,6 +56,7 @@ def push_likes(event: Event) -> None:
 
 EFFECTS = {
     "post.created": push_post,
+    "post.restored": push_post,
     "topic.created": push_topic,
     "like.given": push_likes,
     "like.removed": push_likes,

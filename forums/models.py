@@ -107,12 +107,17 @@ class Post(db.Model):
         sa.CheckConstraint(_STATUS_CHECK, name="status_known"),
         sa.UniqueConstraint("topic_id", "position"),
         sa.Index("ix_forum_posts_author_created", "author_id", "created_at"),
+        sa.Index("ix_forum_posts_topic_ordinal", "topic_id", "ordinal"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     topic_id: Mapped[int] = mapped_column(sa.ForeignKey("forum_topics.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("members.id", ondelete="SET NULL"), index=True)
     position: Mapped[int] = mapped_column()
+    # The post's place among the topic's shown posts (the opening post is 1), dense and kept so as
+    # posts are hidden and restored; None while hidden, held or deleted. Pages are ranges of it, so a
+    # page is always full and stays one indexed range query, however long the topic.
+    ordinal: Mapped[int | None] = mapped_column()
     body: Mapped[str] = mapped_column(sa.Text)
     html: Mapped[str] = mapped_column(sa.Text)
     status: Mapped[str] = mapped_column(sa.String(10), default=PostStatus.VISIBLE.value)

@@ -209,25 +209,47 @@ def topic_with_category(topic_id: int) -> Topic | None:
 
 
 def page_count(topic: Topic) -> int:
-    return max(1, -(-topic.post_seq // page_size()))
+    """Pages of shown posts: the opening post and the visible replies."""
+    return max(1, -(-(topic.reply_count + 1) // page_size()))
 
 
-def page_of_position(position: int) -> int:
-    return max(1, -(-position // page_size()))
+def page_of_ordinal(ordinal: int) -> int:
+    return max(1, -(-ordinal // page_size()))
 
 
-def posts_on_page(topic: Topic, page: int, *, include_hidden: bool = False) -> list[Post]:
-    """One indexed range on (topic_id, position): as cheap on the last page of a long topic as on the first."""
+def page_of_position(topic_id: int, position: int) -> int:
+    """The page showing the post at ``position``, or the nearest shown post before it (a hidden post's
+    place): one backwards step along the (topic_id, position) index."""
+    ordinal = db.session.scalar(
+        sa.select(Post.ordinal)
+        .where(Post.topic_id == topic_id, Post.position <= position, Post.ordinal.is_not(None))
+        .order_by(Post.position.desc())
+        .limit(1)
+    )
+    return page_of_ordinal(ordinal or 1)
+
+
+def first_unread_position(topic_id: int, last_read: int) -> int | None:
+    """The first shown post after what the member has read, if any."""
+    return db.session.scalar(
+        sa.select(Post.position)
+        .where(Post.topic_id == topic_id, Post.position > last_read, Post.ordinal.is_not(None))
+        .order_by(Post.position)
+        .limit(1)
+    )
+
+
+def posts_on_page(topic: Topic, page: int) -> list[Post]:
+    """One indexed range on (topic_id, ordinal): always a full page of shown posts, and as cheap on the
+    last page of a long topic as on the first."""
     size = page_size()
     first = (page - 1) * size + 1
     stmt = (
         sa.select(Post)
         .options(joinedload(Post.author))
-        .where(Post.topic_id == topic.id, Post.position.between(first, first + size - 1))
-        .order_by(Post.position)
+        .where(Post.topic_id == topic.id, Post.ordinal.between(first, first + size - 1))
+        .order_by(Post.ordinal)
     )
-    if not include_hidden:
-        stmt = stmt.where(Post.status == VISIBLE)
     return list(db.session.scalars(stmt))
 
 

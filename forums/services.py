@@ -7,6 +7,8 @@ commits: the view, CLI command or job that called it commits once.
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 from typing import IO, Any
 
@@ -136,11 +138,46 @@ def _bump_categories(category: Category, *, topics: int = 0, posts: int = 0, top
     db.session.execute(sa.update(table).where(table.c.id.in_(ids)).values(**values))
 
 
-def _next_position(topic_id: int) -> int:
+def _next_place(topic_id: int) -> tuple[int, int]:
+    """The new reply's position and ordinal, taken with the count in one locking update of the topic row
+    (concurrent replies, hides and restores of the same topic queue behind it)."""
     table = Topic.__table__
-    return db.session.execute(
-        sa.update(table).where(table.c.id == topic_id).values(post_seq=table.c.post_seq + 1).returning(table.c.post_seq)
-    ).scalar_one()
+    position, replies = db.session.execute(
+        sa.update(table)
+        .where(table.c.id == topic_id)
+        .values(post_seq=table.c.post_seq + 1, reply_count=table.c.reply_count + 1)
+        .returning(table.c.post_seq, table.c.reply_count)
+    ).one()
+    return position, replies + 1  # the opening post is ordinal 1
+
+
+def _renumber(post: Post, now_visible: bool) -> None:
+    """Keeps ordinals dense over the shown posts: later ones move up when a post goes, down when it returns.
+    Runs after the topic row's counter update, which serialises it with replies to the same topic."""
+    if now_visible:
+        before = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Post)
+            .where(Post.topic_id == post.topic_id, Post.position < post.position, Post.ordinal.is_not(None))
+        )
+        ordinal = (before or 0) + 1
+        db.session.execute(
+            sa.update(Post)
+            .where(Post.topic_id == post.topic_id, Post.ordinal >= ordinal, Post.id != post.id)
+            .values(ordinal=Post.ordinal + 1)
+            .execution_options(synchronize_session="fetch")
+        )
+        post.ordinal = ordinal
+    elif post.ordinal is not None:
+        old = post.ordinal
+        post.ordinal = None
+        db.session.flush()
+        db.session.execute(
+            sa.update(Post)
+            .where(Post.topic_id == post.topic_id, Post.ordinal > old)
+            .values(ordinal=Post.ordinal - 1)
+            .execution_options(synchronize_session="fetch")
+        )
 
 
 def _follow(member_id: int, topic_id: int) -> None:
@@ -196,7 +233,9 @@ def create_topic(
     )
     db.session.add(topic)
     db.session.flush()
-    post = Post(topic_id=topic.id, author_id=actor.id, position=1, body=body, html=rendered.html, created_at=now)
+    post = Post(
+        topic_id=topic.id, author_id=actor.id, position=1, ordinal=1, body=body, html=rendered.html, created_at=now
+    )
     db.session.add(post)
     db.session.flush()
     topic.first_post_id = post.id
@@ -242,12 +281,13 @@ def reply(
         if quoted is None or quoted.topic_id != topic.id or not quoted.is_visible:
             quoted = None
     rendered = content.render_post(body)
-    position = _next_position(topic.id)
+    position, ordinal = _next_place(topic.id)
     now = utcnow()
     post = Post(
         topic_id=topic.id,
         author_id=actor.id,
         position=position,
+        ordinal=ordinal,
         body=body,
         html=rendered.html,
         quoted_post_id=quoted.id if quoted else None,
@@ -259,7 +299,7 @@ def reply(
     db.session.execute(
         sa.update(table)
         .where(table.c.id == topic.id)
-        .values(reply_count=table.c.reply_count + 1, last_post_at=now, last_post_id=post.id, last_poster_id=actor.id)
+        .values(last_post_at=now, last_post_id=post.id, last_poster_id=actor.id)
     )
     _bump_categories(category, posts=1, topic_id=topic.id)
     db.session.expire(topic, ["reply_count", "last_post_at", "last_post_id", "last_poster_id", "post_seq"])
@@ -403,12 +443,15 @@ def set_post_status(post: Post, status: PostStatus) -> None:
     delta = 1 if now_visible else -1
     table = Topic.__table__
     db.session.execute(sa.update(table).where(table.c.id == topic.id).values(reply_count=table.c.reply_count + delta))
+    _renumber(post, now_visible)
     _bump_categories(category, posts=delta)
     db.session.flush()
     _refresh_last_post(topic)
     attributes = {"category_id": category.id, "topic_id": topic.id, "post_id": post.id}
     if now_visible:
-        emit("post.created", member_id=post.author_id, source=("post", post.id), attributes=attributes)
+        # ``*.restored``, not ``*.created``: the engine pays it like a creation, but moderation does not
+        # screen (and hold) a post a moderator has just let through.
+        emit("post.restored", member_id=post.author_id, source=("post", post.id), attributes=attributes)
         search.index_later(POST_KIND, post.id)
     else:
         emit("post.removed", member_id=post.author_id, source=("post", post.id), attributes=attributes)
@@ -426,19 +469,22 @@ def likes_follow_post(post: Post, *, visible: bool) -> None:
             sa.select(PostLike.member_id).where(PostLike.post_id == post.id).order_by(PostLike.created_at)
         )
     )
-    if not liker_ids:
+    _likes_follow(post.id, post.author_id, db.session.get(Topic, post.topic_id), liker_ids, visible=visible)
+
+
+def _likes_follow(post_id: int, author_id: int | None, topic: Topic, liker_ids: list[int], *, visible: bool) -> None:
+    if not author_id:
         return
-    topic = db.session.get(Topic, post.topic_id)
-    attributes = {"category_id": topic.category_id, "topic_id": topic.id, "post_id": post.id}
+    attributes = {"category_id": topic.category_id, "topic_id": topic.id, "post_id": post_id}
     for liker_id in liker_ids:
-        source = like_source(post.id, liker_id)
+        source = like_source(post_id, liker_id)
         if visible:
             # No liker_id: the like is not new, so trust does not count it again.
             restored = {**attributes, "restored": True}
-            emit("like.received", member_id=post.author_id, source=source, attributes=restored)
+            emit("like.received", member_id=author_id, source=source, attributes=restored)
         else:
             removed = {**attributes, "liker_id": liker_id}
-            emit("like.removed", member_id=post.author_id, source=source, attributes=removed)
+            emit("like.removed", member_id=author_id, source=source, attributes=removed)
 
 
 def _refresh_last_post(topic: Topic) -> None:
@@ -474,13 +520,38 @@ def set_topic_status(topic: Topic, status: PostStatus) -> None:
     _bump_categories(category, topics=delta, posts=delta * (topic.reply_count + 1))
     attributes = {"category_id": category.id, "topic_id": topic.id}
     if now_visible:
-        emit("topic.created", member_id=topic.author_id, source=("topic", topic.id), attributes=attributes)
+        emit("topic.restored", member_id=topic.author_id, source=("topic", topic.id), attributes=attributes)
         search.index_later(TOPIC_KIND, topic.id)
     else:
         emit("topic.removed", member_id=topic.author_id, source=("topic", topic.id), attributes=attributes)
         search.remove_later(TOPIC_KIND, topic.id)
     if first is not None:
         likes_follow_post(first, visible=now_visible)
+    _replies_follow_topic(topic, category, now_visible)
+
+
+def _replies_follow_topic(topic: Topic, category: Category, now_visible: bool) -> None:
+    """A hidden topic takes its visible replies with it, for the points engine too: each one's
+    ``post.removed`` (or ``post.restored`` when the topic comes back) with its creation's source.
+    Replies hidden on their own stay hidden and were reversed when they were hidden."""
+    replies = db.session.execute(
+        sa.select(Post.id, Post.author_id)
+        .where(Post.topic_id == topic.id, Post.position > 1, Post.status == PostStatus.VISIBLE.value)
+        .order_by(Post.position)
+    ).all()
+    likers: dict[int, list[int]] = {}
+    for post_id, liker_id in db.session.execute(
+        sa.select(PostLike.post_id, PostLike.member_id)
+        .join(Post, Post.id == PostLike.post_id)
+        .where(Post.topic_id == topic.id, Post.position > 1, Post.status == PostStatus.VISIBLE.value)
+        .order_by(PostLike.created_at)
+    ):
+        likers.setdefault(post_id, []).append(liker_id)
+    kind = "post.restored" if now_visible else "post.removed"
+    for post_id, author_id in replies:
+        attributes = {"category_id": category.id, "topic_id": topic.id, "post_id": post_id}
+        emit(kind, member_id=author_id, source=("post", post_id), attributes=attributes)
+        _likes_follow(post_id, author_id, topic, likers.get(post_id, []), visible=now_visible)
 
 
 # --- moderators' actions ----------------------------------------------------------------------------------
@@ -550,10 +621,29 @@ def move_topic(*, actor: Member, topic: Topic, category: Category, reason: str =
 # --- views ------------------------------------------------------------------------------------------------------
 
 
+_pending_views: dict[int, int] = {}
+_views_lock = threading.Lock()
+_views_flushed_at = [0.0]
+
+
 def record_view(topic_id: int) -> None:
-    """One atomic increment; no read of the current value."""
+    """Counts a view. Views add up in the process and are written at most every
+    ``FORUM_VIEW_FLUSH_SECONDS`` (0: at once), one atomic increment per topic: a popular topic's
+    readers then do not each write (and queue behind) its row. A crash loses a few seconds of views."""
+    interval = float(current_app.config.get("FORUM_VIEW_FLUSH_SECONDS", 5))
+    now = time.monotonic()
+    with _views_lock:
+        _pending_views[topic_id] = _pending_views.get(topic_id, 0) + 1
+        if now - _views_flushed_at[0] < interval:
+            return
+        _views_flushed_at[0] = now
+        due = dict(_pending_views)
+        _pending_views.clear()
     table = Topic.__table__
-    db.session.execute(sa.update(table).where(table.c.id == topic_id).values(view_count=table.c.view_count + 1))
+    for pending_id, count in sorted(due.items()):
+        db.session.execute(
+            sa.update(table).where(table.c.id == pending_id).values(view_count=table.c.view_count + count)
+        )
 
 
 def store_upload(*, actor: Member, stream: IO[bytes] | bytes) -> str:

@@ -167,15 +167,19 @@ def first_unread(topic_id: int) -> Any:
     topic = _topic_or_404(topic_id)
     member_id = current_user.id if current_user.is_authenticated else None
     state = queries.member_topic_state(member_id, topic.id)
-    position = min((state.last_read or 0) + 1, topic.post_seq)
-    page = queries.page_of_position(position)
+    position = queries.first_unread_position(topic.id, state.last_read or 0) or topic.post_seq
+    page = queries.page_of_position(topic.id, position)
     return redirect(url_for("forums.topic", topic_id=topic.id, page=page, _anchor=f"p{position}"))
 
 
 @bp.get("/p/<int:post_id>")
 def post(post_id: int) -> Any:
     post = _post_or_404(post_id)
-    page = queries.page_of_position(post.position)
+    page = (
+        queries.page_of_ordinal(post.ordinal)
+        if post.ordinal
+        else queries.page_of_position(post.topic_id, post.position)
+    )
     return redirect(url_for("forums.topic", topic_id=post.topic_id, page=page, _anchor=f"p{post.position}"))
 
 

@@ -26,5 +26,17 @@ def search_index(app, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def views_written_at_once(app):
+    """Views are written by the request that counts them (production batches them for a few seconds)."""
+    previous = app.config.get("FORUM_VIEW_FLUSH_SECONDS")
+    app.config["FORUM_VIEW_FLUSH_SECONDS"] = 0
+    yield
+    if previous is None:
+        app.config.pop("FORUM_VIEW_FLUSH_SECONDS")
+    else:
+        app.config["FORUM_VIEW_FLUSH_SECONDS"] = previous
+
+
+@pytest.fixture(autouse=True)
 def _forums_alone(without_moderation_gates):
     """Forum behaviour on its own (moderation's tests cover its holds and allowances)."""

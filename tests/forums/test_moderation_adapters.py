@@ -39,7 +39,7 @@ def test_the_post_adapter_reads_a_post():
     assert post_adapter.load(999999) is None
 
 
-def test_hiding_a_post_emits_post_removed_and_an_audit_record_and_restoring_re_emits_post_created():
+def test_hiding_a_post_emits_post_removed_and_an_audit_record_and_restoring_emits_post_restored():
     post = make_reply(make_topic())
     moderator = ModeratorFactory()
     with recorded_events() as seen:
@@ -53,7 +53,7 @@ def test_hiding_a_post_emits_post_removed_and_an_audit_record_and_restoring_re_e
     assert not post_adapter.is_visible(post)
     with recorded_events("post.*") as seen:
         post_adapter.restore(post, actor=moderator, reason="ok")
-    assert [(e.type, e.source) for e in seen] == [("post.created", ("post", post.id))]
+    assert [(e.type, e.source) for e in seen] == [("post.restored", ("post", post.id))]
 
 
 def test_holding_a_visible_post_removes_it_until_restored():
@@ -80,6 +80,6 @@ def test_deleting_a_topic_through_the_adapter_takes_it_out_of_its_category():
     assert db.session.get(Post, topic.first_post_id).status == PostStatus.DELETED
     with recorded_events("topic.*") as seen:
         topic_adapter.restore(db.session.get(Topic, topic.id), actor=ModeratorFactory())
-    assert [(e.type, e.source) for e in seen] == [("topic.created", ("topic", topic.id))]
+    assert [(e.type, e.source) for e in seen] == [("topic.restored", ("topic", topic.id))]
     db.session.expire_all()
     assert db.session.get(Category, topic.category_id).post_count == 2

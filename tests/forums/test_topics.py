@@ -164,7 +164,23 @@ def test_hiding_and_restoring_a_post_reverses_and_reissues_its_event():
         services.moderate_post(actor=moderator, post=post, status=PostStatus.VISIBLE)
     assert [(e.type, e.source) for e in seen] == [
         ("post.removed", ("post", post.id)),
-        ("post.created", ("post", post.id)),
+        ("post.restored", ("post", post.id)),
     ]
     db.session.expire_all()
     assert db.session.get(Topic, topic.id).reply_count == 1
+
+
+def test_views_are_batched_between_flushes_and_none_is_lost(app):
+    topic = make_topic()
+    services.record_view(topic.id)  # flushes what earlier requests left (interval 0)
+    db.session.expire_all()
+    start = db.session.get(Topic, topic.id).view_count
+    app.config["FORUM_VIEW_FLUSH_SECONDS"] = 3600
+    for _ in range(5):
+        services.record_view(topic.id)
+    db.session.expire_all()
+    assert db.session.get(Topic, topic.id).view_count == start, "held back until the next flush"
+    app.config["FORUM_VIEW_FLUSH_SECONDS"] = 0
+    services.record_view(topic.id)
+    db.session.expire_all()
+    assert db.session.get(Topic, topic.id).view_count == start + 6
