@@ -102,6 +102,20 @@ class LiveServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def run_python(self, script: str, *args: str) -> str:
+        """Runs a Python script (``python -c``) against this server's database and settings, as an
+        operator's one-off script would; fails the test with its stderr; returns its stdout."""
+        return self._run([sys.executable, "-c", script, *args])
+
+    def flask(self, *args: str) -> str:
+        """Runs the app's CLI (``flask --app wsgi ...``) on this server's database; returns its stdout."""
+        return self._run([sys.executable, "-m", "flask", "--app", "wsgi", *args])
+
+    def _run(self, command: list[str]) -> str:
+        done = subprocess.run(command, cwd=ROOT, env=self.environment(), capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+        return done.stdout
+
     def environment(self) -> dict[str, str]:
         env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")}
         env.update(

@@ -5,35 +5,17 @@ from __future__ import annotations
 import io
 import json
 import re
-import subprocess
-import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
 
-from tests.live import ROOT, LiveServer
+from tests.live import LiveServer
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PASSWORD = "browser-test-password"
 PHONE = {"width": 390, "height": 844}
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent (apt-get install chromium)"),
-]
 
 # Run inside the server's environment (its database), as the CLI would: members, a contest
 # open for entries (voting opens later), and a quiz open now. Prints the ids as JSON.
@@ -98,19 +80,6 @@ with app.app_context():
 """
 
 
-def _run(server: LiveServer, script: str, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-c", script, *args],
-        cwd=ROOT,
-        env=server.environment(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
-
-
 def _photo(path: Path) -> Path:
     """A real JPEG: a gradient sky with a sun, made with Pillow."""
     image = Image.new("RGB", (1200, 800))
@@ -125,19 +94,9 @@ def _photo(path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
 def club(live_server: LiveServer) -> dict[str, object]:
     tag = uuid.uuid4().hex[:6]
-    ids = json.loads(_run(live_server, SETUP, tag, PASSWORD))
+    ids = json.loads(live_server.run_python(SETUP, tag, PASSWORD).strip().splitlines()[-1])
     return {**ids, "tag": tag}
 
 
@@ -178,7 +137,7 @@ def test_enter_a_contest_then_vote_as_another_member(browser, live_server: LiveS
     alice.wait_for_function("document.querySelector('img.entry-thumb').naturalWidth > 0")
     alice.screenshot(path=str(artifacts / "contest-01-entered.png"), full_page=True)
 
-    _run(live_server, OPEN_VOTING, str(club["contest"]))
+    live_server.run_python(OPEN_VOTING, str(club["contest"]))
 
     # Alice sees her own photo during voting, marked as hers, with no vote button.
     alice.goto(contest_url)

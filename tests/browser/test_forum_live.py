@@ -8,17 +8,12 @@ fragment, the live reply count and the topic list's "new topics" bar.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.live import ROOT, LiveServer
+from tests.live import LiveServer
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync"]
 PASSWORD = "forum-live-password"
 PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
@@ -27,12 +22,6 @@ def fa(number: int) -> str:
     """A count as the Persian (default language) page writes it."""
     return str(number).translate(PERSIAN_DIGITS)
 
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent (apt-get install chromium)"),
-]
 
 SEED = """
 import sys
@@ -62,23 +51,9 @@ with app.app_context():
 
 @pytest.fixture(scope="module")
 def seeded(live_server: LiveServer) -> dict[str, int]:
-    env = live_server.environment()
-    out = subprocess.run(
-        [sys.executable, "-c", SEED, PASSWORD], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert out.returncode == 0, out.stderr
-    category_id, topic_id = (int(part) for part in out.stdout.split()[-2:])
+    out = live_server.run_python(SEED, PASSWORD)
+    category_id, topic_id = (int(part) for part in out.split()[-2:])
     return {"category": category_id, "topic": topic_id}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _member_page(browser, server: LiveServer, email: str):

@@ -11,44 +11,15 @@ status, and the customer's next reply appears in the agent's open page without a
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.live import ROOT, LiveServer, csrf_of, link_in_mail, web_session
+from tests.live import LiveServer, csrf_of, link_in_mail, web_session
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 CODE = re.compile(r"BG-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}")
 AGENT_PASSWORD = "desk-agent-password"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent (apt-get install chromium)"),
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -74,16 +45,7 @@ def new_page(browser, live_server: LiveServer):
 def _create_agent(server: LiveServer, name: str) -> str:
     """An agent account made the way an administrator would: the app's CLI, on the server's database."""
     email = f"agent-{uuid.uuid4().hex[:8]}@example.com"
-    command = [sys.executable, "-m", "flask", "--app", "wsgi", "portal", "user", "create", email]
-    result = subprocess.run(
-        [*command, "--role", "agent", "--name", name, "--password", AGENT_PASSWORD],
-        cwd=ROOT,
-        env=server.environment(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    server.flask("portal", "user", "create", email, "--role", "agent", "--name", name, "--password", AGENT_PASSWORD)
     return email
 
 

@@ -8,47 +8,11 @@ on a phone-sized screen.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.live import LiveServer
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "browser-test-password"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent (apt-get install chromium)"),
-]
-
-
-def _flask(server: LiveServer, *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
-        cwd=ROOT,
-        env=server.environment(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    return result.stdout
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
 
 
 def test_admin_builds_a_segment_with_a_live_count_on_a_phone(browser, live_server: LiveServer, artifacts: Path):
@@ -59,7 +23,7 @@ def test_admin_builds_a_segment_with_a_live_count_on_a_phone(browser, live_serve
         ("seg-a@example.com", "member"),
         ("seg-b@example.com", "moderator"),
     ):
-        _flask(live_server, "portal", "user", "create", email, "--role", role, "--password", PASSWORD)
+        live_server.flask("portal", "user", "create", email, "--role", role, "--password", PASSWORD)
     context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844})
     context.set_default_timeout(30_000)
     page = context.new_page()
