@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -12,12 +11,8 @@ from flask import Flask
 from gamification.engine.models import Balance, PointEntry, Rule, StoredEvent
 from portal.accounts.models import Member
 from portal.api import services
-from portal.api.models import ApiKey
-from portal.app import create_app
-from portal.events import bus
 from portal.extensions import db
-from portal.moderation.models import AuditEntry
-from tests.conftest import test_settings as make_settings
+from tests.concurrency import at_once, committing_app, forget_api_keys
 from tests.factories import MemberFactory
 
 pytestmark = pytest.mark.postgres
@@ -27,59 +22,24 @@ KEY_NAME = "Event racer"
 
 @pytest.fixture
 def live_app(tmp_path, database_url) -> Iterator[Flask]:
-    """An app whose requests commit for real, each on its own connection (the test transaction is bypassed)."""
-    saved_bus = (
-        {k: list(v) for k, v in bus._subscribers.items()},
-        {k: list(v) for k, v in bus._effects.items()},
-        dict(bus.effects_by_name),
-    )
-    bound_session = db.session
-    db.session = db._make_scoped_session({})
-    other = create_app(
-        make_settings(tmp_path, database_url, API_RATE_LIMIT="10000 per minute", POINTS_DAILY_COMMUNITY_CAP=0)
-    )
-    try:
-        yield other
-    finally:
-        with other.app_context():
-            # Entries, balances, totals and stored events go with their member (ON DELETE CASCADE).
-            db.session.execute(sa.delete(Member).where(Member.external_id.like("evt-race-%")))
-            db.session.execute(sa.delete(Rule).where(Rule.code == "race-survey"))
-            racer_keys = sa.select(ApiKey.id).where(ApiKey.name == KEY_NAME)
-            # The audit log refuses ORM deletes; this test's own committed entries go by plain SQL.
-            db.session.execute(
-                sa.delete(AuditEntry.__table__).where(
-                    AuditEntry.__table__.c.object_kind == "api_key",
-                    AuditEntry.__table__.c.object_id.in_(sa.select(sa.cast(racer_keys.subquery().c.id, sa.String))),
-                )
-            )
-            db.session.execute(sa.delete(ApiKey).where(ApiKey.name == KEY_NAME))
-            db.session.commit()
-            db.session.remove()
-            db.engines[None].dispose()
-        db.session = bound_session
-        bus.clear()
-        bus._subscribers.update(saved_bus[0])
-        bus._effects.update(saved_bus[1])
-        bus.effects_by_name.update(saved_bus[2])
+    def cleanup() -> None:
+        # Entries, balances, totals and stored events go with their member (ON DELETE CASCADE).
+        db.session.execute(sa.delete(Member).where(Member.external_id.like("evt-race-%")))
+        db.session.execute(sa.delete(Rule).where(Rule.code == "race-survey"))
+        forget_api_keys(KEY_NAME)
+
+    settings = {"API_RATE_LIMIT": "10000 per minute", "POINTS_DAILY_COMMUNITY_CAP": 0}
+    with committing_app(tmp_path, database_url, cleanup=cleanup, **settings) as app:
+        yield app
 
 
 def _race(app: Flask, key: str, payloads: list[dict]) -> list[tuple[int, dict]]:
-    answers: list[tuple[int, dict]] = []
-    barrier = threading.Barrier(len(payloads))
+    def call(i: int) -> tuple[int, dict]:
+        headers = {"Authorization": f"Bearer {key}"}
+        response = app.test_client().post("/api/v1/events", json=payloads[i], headers=headers)
+        return response.status_code, response.get_json()
 
-    def call(payload: dict) -> None:
-        client = app.test_client()
-        barrier.wait()
-        response = client.post("/api/v1/events", json=payload, headers={"Authorization": f"Bearer {key}"})
-        answers.append((response.status_code, response.get_json()))
-
-    threads = [threading.Thread(target=call, args=(payload,)) for payload in payloads]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return answers
+    return at_once(len(payloads), call)
 
 
 def test_twenty_concurrent_requests_with_one_idempotency_key_pay_once(live_app):

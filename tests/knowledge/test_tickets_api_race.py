@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -11,12 +10,8 @@ from flask import Flask
 
 from knowledge.tickets.models import Ticket
 from portal.api import services
-from portal.api.models import ApiKey
-from portal.app import create_app
-from portal.events import bus
 from portal.extensions import db
-from portal.moderation.models import AuditEntry
-from tests.conftest import test_settings as make_settings
+from tests.concurrency import at_once, committing_app, forget_api_keys
 
 pytestmark = pytest.mark.postgres
 EMAIL = "ticket-race@example.com"
@@ -24,49 +19,21 @@ EMAIL = "ticket-race@example.com"
 
 @pytest.fixture
 def live_app(tmp_path, database_url) -> Iterator[Flask]:
-    """An app whose requests commit for real, each on its own connection (the test transaction is bypassed)."""
-    saved_bus = (
-        {k: list(v) for k, v in bus._subscribers.items()},
-        {k: list(v) for k, v in bus._effects.items()},
-        dict(bus.effects_by_name),
-    )
-    bound_session = db.session
-    db.session = db._make_scoped_session({})
-    other = create_app(make_settings(tmp_path, database_url, API_RATE_LIMIT="10000 per minute"))
-    try:
-        yield other
-    finally:
-        with other.app_context():
-            db.session.execute(sa.delete(Ticket).where(Ticket.guest_email == EMAIL))
-            racer_keys = sa.select(ApiKey.id).where(ApiKey.name == "Ticket racer")
-            db.session.execute(
-                sa.delete(AuditEntry.__table__).where(
-                    AuditEntry.__table__.c.object_kind == "api_key",
-                    AuditEntry.__table__.c.object_id.in_(sa.select(sa.cast(racer_keys.subquery().c.id, sa.String))),
-                )
-            )
-            db.session.execute(sa.delete(ApiKey).where(ApiKey.name == "Ticket racer"))
-            db.session.commit()
-            db.session.remove()
-            db.engines[None].dispose()
-        db.session = bound_session
-        bus.clear()
-        bus._subscribers.update(saved_bus[0])
-        bus._effects.update(saved_bus[1])
-        bus.effects_by_name.update(saved_bus[2])
+    def cleanup() -> None:
+        db.session.execute(sa.delete(Ticket).where(Ticket.guest_email == EMAIL))
+        forget_api_keys("Ticket racer")
+
+    with committing_app(tmp_path, database_url, cleanup=cleanup, API_RATE_LIMIT="10000 per minute") as app:
+        yield app
 
 
 def test_racing_retries_with_one_idempotency_key_open_one_ticket(live_app):
     with live_app.app_context():
         key = services.create_api_key(actor=None, name="Ticket racer", scopes=["tickets:write"]).plaintext
         db.session.commit()
-    answers: list[tuple[int, str]] = []
-    barrier = threading.Barrier(8)
 
-    def call() -> None:
-        client = live_app.test_client()
-        barrier.wait()
-        response = client.post(
+    def call(i: int) -> tuple[int, str]:
+        response = live_app.test_client().post(
             "/api/v1/tickets",
             json={
                 "kind": "support",
@@ -77,13 +44,9 @@ def test_racing_retries_with_one_idempotency_key_open_one_ticket(live_app):
             },
             headers={"Authorization": f"Bearer {key}"},
         )
-        answers.append((response.status_code, (response.get_json() or {}).get("tracking_code", "")))
+        return response.status_code, (response.get_json() or {}).get("tracking_code", "")
 
-    threads = [threading.Thread(target=call) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    answers = at_once(8, call)
     statuses = [status for status, _ in answers]
     assert len(statuses) == 8
     assert statuses.count(201) == 1, statuses

@@ -6,7 +6,6 @@ once; each must be counted once, and the refused copy must say why.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -25,6 +24,7 @@ from portal.db import utcnow
 from portal.errors import Conflict
 from portal.extensions import db
 from portal.moderation.models import AuditEntry
+from tests.concurrency import at_once
 from tests.gamification.contests.factories import jpeg, windows
 
 pytestmark = pytest.mark.postgres
@@ -59,27 +59,7 @@ class Committed:
     def in_threads(self, count: int, work: Callable[[int], Any]) -> list[Any]:
         """Runs ``work(i)`` in ``count`` threads started together, each with its own session,
         committing at the end; returns the results or the exceptions raised."""
-        barrier = threading.Barrier(count)
-        results: list[Any] = [None] * count
-
-        def run(i: int) -> None:
-            with self.app.app_context():
-                try:
-                    barrier.wait(timeout=30)
-                    results[i] = work(i)
-                    db.session.commit()
-                except Exception as exc:  # reported by the test
-                    db.session.rollback()
-                    results[i] = exc
-                finally:
-                    db.session.remove()
-
-        threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-        return results
+        return at_once(count, work, app=self.app)
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -18,6 +17,7 @@ from portal.accounts.models import Member
 from portal.db import utcnow
 from portal.events import emit
 from portal.extensions import db
+from tests.concurrency import at_once
 
 pytestmark = pytest.mark.postgres
 
@@ -55,27 +55,7 @@ class Committed:
     def in_threads(self, count: int, work: Callable[[int], Any]) -> list[Any]:
         """Runs ``work(i)`` in ``count`` threads started together, each in its own app context and
         session (and so its own connection), committing at the end; returns results or exceptions."""
-        barrier = threading.Barrier(count)
-        results: list[Any] = [None] * count
-
-        def run(i: int) -> None:
-            with self.app.app_context():
-                try:
-                    barrier.wait(timeout=30)
-                    results[i] = work(i)
-                    db.session.commit()
-                except Exception as exc:  # reported by the test, not swallowed
-                    db.session.rollback()
-                    results[i] = exc
-                finally:
-                    db.session.remove()
-
-        threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-        return results
+        return at_once(count, work, app=self.app)
 
 
 @pytest.fixture
