@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from gamification.engine import catalog
 from gamification.engine.bulk import insert_rows, one_of
-from gamification.engine.models import Balance, PeriodTotal, PointEntry
+from gamification.engine.models import Balance, CapCounter, PeriodTotal, PointEntry, Rule
 from portal.db import db, utcnow
 from portal.events import emit
 
@@ -170,7 +170,32 @@ def reverse_entry(entry: PointEntry, *, reason: str, event_id: str | None, event
         created_at=now,
     )
     _subtract_totals(entry, score)
+    _release_caps(entry, score)
     return take or qtake
+
+
+def _release_caps(entry: Any, score: int) -> None:
+    """Points taken back stop counting toward the caps of the periods they were earned in, so a
+    restore pays in full and later content is not held back by content that no longer pays."""
+    rule = db.session.get(Rule, entry.rule_id) if entry.rule_id and score > 0 else None
+    if rule is None:
+        return
+    keys = catalog.period_keys(entry.created_at)
+    rows = [(rule.id, period) for period in rule.caps]
+    if rule.community:
+        rows.append((catalog.GLOBAL_CAP_RULE, "day"))
+    table = CapCounter.__table__
+    for rule_id, period in rows:
+        db.session.execute(
+            sa.update(table)
+            .where(
+                table.c.member_id == entry.member_id,
+                table.c.rule_id == rule_id,
+                table.c.period == period,
+                table.c.period_key == keys[period],
+            )
+            .values(points=sa.case((table.c.points > score, table.c.points - score), else_=0))
+        )
 
 
 def reverse_source(item: Any, *, now: datetime) -> list[tuple[str, int]]:

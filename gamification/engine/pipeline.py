@@ -44,7 +44,7 @@ from portal.accounts.models import Member
 from portal.accounts.services import profile_completion
 from portal.db import db, utcnow
 
-GLOBAL_CAP_RULE = 0  # the cap counter row of the shared daily community cap
+GLOBAL_CAP_RULE = catalog.GLOBAL_CAP_RULE
 EVENT_COLUMNS = [
     "id",
     "type",

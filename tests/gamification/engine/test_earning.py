@@ -255,3 +255,26 @@ def test_a_rule_change_between_batches_never_alters_points_already_given():
     assert [e.amount for e in _entries(member)] == [10, 10, 10, 2]  # the new day cap counts what was paid
     assert _balance(member).spendable == 32
     _no_differences()
+
+
+def test_a_reversal_gives_back_the_cap_room_its_award_used_so_a_restore_pays_in_full(app):
+    """Hidden content's points no longer count toward the caps: restoring it the same day pays it
+    back in full, and the global daily community cap is freed the same way."""
+    app.config["POINTS_DAILY_COMMUNITY_CAP"] = 15
+    member = MemberFactory()
+    RuleFactory(event_type="post.created", points=5, cap_day=10, code="reply")
+    RuleFactory(event_type="like.received", points=5, code="like")
+    emit("post.created", member_id=member.id, source=("post", 1))
+    emit("post.created", member_id=member.id, source=("post", 2))
+    emit("post.created", member_id=member.id, source=("post", 3))  # over the rule's daily cap
+    assert _balance(member).spendable == 10
+    emit("post.removed", member_id=member.id, source=("post", 1))
+    assert _balance(member).spendable == 5
+    emit("post.restored", member_id=member.id, source=("post", 1))
+    assert _balance(member).spendable == 10
+    emit("like.received", member_id=member.id, source=("like", 1))
+    assert _balance(member).spendable == 15  # the global cap is reached
+    emit("like.removed", member_id=member.id, source=("like", 1))
+    emit("like.received", member_id=member.id, source=("like", 2))
+    assert _balance(member).spendable == 15
+    _no_differences()
