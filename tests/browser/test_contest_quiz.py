@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
+from tests.browser.helpers import wait_until
 from tests.live import LiveServer
 
 PASSWORD = "browser-test-password"
@@ -134,7 +135,7 @@ def test_enter_a_contest_then_vote_as_another_member(browser, live_server: LiveS
     assert "Evening sky over the hills" in card.inner_text()
     # The thumbnail is the stored, re-encoded image, and it loads.
     assert alice.evaluate("document.querySelector('img.entry-thumb').complete")
-    alice.wait_for_function("document.querySelector('img.entry-thumb').naturalWidth > 0")
+    wait_until(alice, "document.querySelector('img.entry-thumb').naturalWidth > 0")
     alice.screenshot(path=str(artifacts / "contest-01-entered.png"), full_page=True)
 
     live_server.run_python(OPEN_VOTING, str(club["contest"]))
@@ -182,7 +183,7 @@ def test_take_a_quiz_with_the_timer_shown(browser, live_server: LiveServer, club
         page.click("[data-testid=start]")
     for n in range(1, 4):
         # The timer counts down from the server's deadline (10 minutes).
-        page.wait_for_function("/^\\d+:\\d\\d$/.test(document.getElementById('quiz-timer-value').textContent)")
+        wait_until(page, "/^\\d+:\\d\\d$/.test(document.getElementById('quiz-timer-value').textContent)")
         assert page.is_visible("#quiz-timer")
         minutes = int(page.inner_text("#quiz-timer-value").split(":")[0])
         assert 8 <= minutes <= 10

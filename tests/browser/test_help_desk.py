@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.helpers import wait_until
 from tests.live import LiveServer, csrf_of, link_in_mail, web_session
 
 CODE = re.compile(r"BG-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}")
@@ -239,7 +240,7 @@ def test_an_agent_answers_with_a_canned_reply_notes_and_sees_the_customer_reply_
     # Waiting on the customer.
     _set_status(agent, "pending_customer")
     assert agent.locator("select[name=status]").input_value() == "pending_customer"
-    agent.wait_for_function("document.body.dataset.live === 'connected'")
+    wait_until(agent, "document.body.dataset.live === 'connected'")
 
     # The customer replies; it appears in the agent's open page without a reload.
     page_text = customer.get(f"{live_server.url}/support/t/{code}", timeout=30).text
