@@ -73,6 +73,7 @@ class Config:
     FORUM_TOPICS_PER_PAGE = 30
     FORUM_MAX_POST_CHARS = 20_000
     FORUM_DELETE_WINDOW_MINUTES = 30
+    FORUM_VIEW_FLUSH_SECONDS = 5  # topic views add up in the process and are written this often
     PROFILE_FIELDS_FOR_COMPLETION = ["avatar", "bio", "city", "job_title", "organisation", "phone"]
     # The points engine (gamification.engine).
     POINTS_RETURN_WINDOW_DAYS = 14  # purchase points stay pending this long
