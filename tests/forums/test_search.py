@@ -218,19 +218,26 @@ def test_a_common_word_counts_up_to_the_cap_and_the_page_says_so(web):
     cap = search.COUNT_CAP
     _index(*[(f"t{i}", "common word") for i in range(cap + 5)], ("rare", "uncommon word"))
     results = search.search("common", per_page=20)
-    assert results.capped and results.total == cap
-    assert len(results.hits) == 20 and results.pages == cap // 20
+    assert results.capped
+    assert results.total == cap
+    assert len(results.hits) == 20
+    assert results.pages == cap // 20
     # Deep pages count past the page asked for, so that a next page shows while there are hits.
     deep = search.search("common", page=cap // 20, per_page=20)
-    assert len(deep.hits) == 20 and deep.pages == deep.page + 1
+    assert len(deep.hits) == 20
+    assert deep.pages == deep.page + 1
     last = search.search("common", page=cap // 20 + 1, per_page=20)
-    assert len(last.hits) == 5 and not last.capped and last.total == cap + 5
+    assert len(last.hits) == 5
+    assert not last.capped
+    assert last.total == cap + 5
     exact = search.search("word", kinds=["nothing"])
-    assert exact.total == 0 and not exact.capped
+    assert exact.total == 0
+    assert not exact.capped
     html = web.get("/search/?q=common").get_data(as_text=True)
     assert "1,000+ results" in html
     use_language(web, "fa")
     html = web.get("/search/?q=common").get_data(as_text=True)
     assert "۱٬۰۰۰+ نتیجه" in html
     html = web.get("/search/?q=uncommon").get_data(as_text=True)
-    assert "۱ نتیجه" in html and "+ نتیجه" not in html
+    assert "۱ نتیجه" in html
+    assert "+ نتیجه" not in html
