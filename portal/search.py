@@ -16,12 +16,14 @@ spelling, because a word is indexed joined and also as its parts.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -93,8 +95,27 @@ def _affix_parts(word: str) -> list[str]:
     return [*parts, stem, *([suffix_found] if suffix_found else [])]
 
 
+@lru_cache(maxsize=200_000)
+def _raw_word_parts(word: str) -> tuple[str, ...]:
+    """:func:`word_parts` of one word as written (folded first); cached, since words repeat."""
+    return tuple(word_parts(fold_text(word, keep_zwnj=True)))
+
+
+def _joins(first: str, second: str) -> str | None:
+    """The joined word when ``first second`` is an affix written apart (``می روم``, ``کتاب ها``)."""
+    if first in _PREFIXES and len(second) >= _MIN_STEM:
+        return first + second
+    if second in _SUFFIXES and len(first) >= _MIN_STEM:
+        return first + second
+    return None
+
+
 class PersianTokenizer(Tokenizer):
-    """Splits folded text into words, yielding each word's joined form and its parts at one position."""
+    """Splits folded text into words, yielding each word's joined form and its parts at one position.
+
+    A prefix or suffix written as a word of its own (``می روم``, ``کتاب ها``) is also indexed
+    joined to its neighbour, so that a query needs only the joined form of each word.
+    """
 
     def __call__(  # type: ignore[override]
         self,
@@ -111,8 +132,17 @@ class PersianTokenizer(Tokenizer):
     ) -> Iterator[Token]:
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         pos = start_pos
+        previous: tuple[str, int, int] | None = None  # the last word's joined form and its span
         for match in _WORD.finditer(value):
-            for text in word_parts(fold_text(match.group(), keep_zwnj=True)):
+            parts = _raw_word_parts(match.group())
+            if not parts:
+                continue
+            texts: Sequence[str] = parts
+            if previous is not None and not value[previous[2] : match.start()].strip():
+                joined = _joins(previous[0], parts[0])
+                if joined is not None and joined not in parts:
+                    texts = (*parts, joined)
+            for text in texts:
                 token.text = text
                 token.boost = 1.0
                 token.stopped = False
@@ -121,9 +151,11 @@ class PersianTokenizer(Tokenizer):
                 if positions:
                     token.pos = pos
                 if chars:
-                    token.startchar = start_char + match.start()
+                    across = previous is not None and text not in parts  # the join with the previous word
+                    token.startchar = start_char + (previous[1] if across and previous else match.start())
                     token.endchar = start_char + match.end()
                 yield token
+            previous = (parts[0], match.start(), match.end())
             pos += 1
 
 
@@ -141,12 +173,23 @@ def terms_of(text: str) -> list[str]:
 
 
 def query_words(query: str) -> list[list[str]]:
-    """The user's query as words, each a list: the joined term first, then its parts."""
+    """The user's query as words, each a list: the joined term first (the one searched), then its parts.
+
+    An affix typed as a word of its own (``نمی دانم``) joins its neighbour, as in the index.
+    """
     words: list[list[str]] = []
+    previous = ""
     for match in _WORD.finditer(query or ""):
-        analysed = [token.text for token in _ANALYZER(match.group())]
-        if analysed:
-            words.append(list(dict.fromkeys(analysed)))
+        analysed = list(dict.fromkeys(token.text for token in _ANALYZER(match.group())))
+        if not analysed:
+            continue
+        joined = _joins(previous, analysed[0]) if words and previous else None
+        if joined is not None:
+            words[-1] = list(dict.fromkeys([joined, *words[-1], *analysed]))
+            previous = ""
+        else:
+            words.append(analysed)
+            previous = analysed[0]
     return words
 
 
@@ -231,6 +274,8 @@ class Results:
     per_page: int
     query: str = ""
     terms: set[str] = field(default_factory=set)
+    # True when ``total`` is a lower bound: more documents match than were counted ("1,000+").
+    capped: bool = False
 
     @property
     def pages(self) -> int:
@@ -240,10 +285,16 @@ class Results:
 # --- highlighting (shared by both backends, so they mark the same words) -----------------
 
 
+@lru_cache(maxsize=200_000)
+def _word_terms(word: str) -> frozenset[str]:
+    """The analysed terms of one word as written (cached: snippets re-analyse the same words)."""
+    return frozenset(terms_of(word))
+
+
 def highlight(text: str, terms: set[str], *, limit: int | None = 240) -> Markup:
     """``text`` escaped, with the words that match ``terms`` in ``<mark>``, cut to a window around the first."""
     text = re.sub(r"\s+", " ", text or "").strip()
-    matches = [m for m in _WORD.finditer(text) if terms.intersection(terms_of(m.group()))]
+    matches = [m for m in _WORD.finditer(text) if not terms.isdisjoint(_word_terms(m.group()))]
     start, end = 0, len(text)
     if limit is not None and len(text) > limit:
         first = matches[0].start() if matches else 0
@@ -280,6 +331,9 @@ def _hit(doc: dict[str, Any], terms: set[str], score: float) -> Hit:
 
 
 # --- the Whoosh backend -------------------------------------------------------------------
+
+# Above this many matches the total is shown as "1,000+" (counting them all costs a full pass).
+COUNT_CAP = 1000
 
 
 def whoosh_schema() -> wf.Schema:
@@ -370,6 +424,11 @@ class WhooshBackend:
                 writer.delete_by_term("key", f"{kind}:{doc_id}")
             writer.commit()
 
+    def optimize(self) -> None:
+        """Merges the index into one segment (after a bulk reindex: fewer segments, faster searches)."""
+        with self._lock:
+            self._open().optimize()
+
     def clear(self) -> None:
         self.close()
         with self._lock:
@@ -396,10 +455,12 @@ class WhooshBackend:
 
     def search(
         self, words: list[list[str]], *, kinds: Sequence[str] | None, filters: Filters, page: int, per_page: int
-    ) -> tuple[list[tuple[dict[str, Any], float]], int]:
+    ) -> tuple[list[tuple[dict[str, Any], float]], int, bool]:
+        """The page's documents with their scores, the total, and whether the total is a lower bound."""
         clauses: list[Any] = []
         for variants in words:
-            clauses.append(wq.Or([self._term_query(variants[0])] + ([self._all(variants[1:])] if variants[1:] else [])))
+            # The joined form only: the index holds it for every spelling (ZWNJ, space, joined).
+            clauses.append(self._term_query(variants[0]))
         filter_clauses: list[Any] = []
         if kinds:
             filter_clauses.append(wq.Or([wq.Term("kind", k) for k in kinds]))
@@ -413,20 +474,27 @@ class WhooshBackend:
             filter_clauses.append(wq.DateRange("created_at", _naive_utc(filters.since), _naive_utc(filters.until)))
         query = wq.And(clauses + filter_clauses)
         searcher = self._current_searcher()
-        results = searcher.search_page(query, page, pagelen=per_page)
-        found = [(dict(hit.fields()), float(hit.score or 0)) for hit in results]
-        for doc, _score in found:
+        # The top page*per_page by relevance, exactly (Whoosh skips only postings blocks whose best
+        # possible score cannot enter them); the rest of the matches is counted, not scored.
+        results = searcher.search(query, limit=page * per_page)
+        found = []
+        for hit in results[(page - 1) * per_page : page * per_page]:
+            doc = dict(hit.fields())
             created = doc.get("created_at")
             if isinstance(created, datetime):
                 doc["created_at"] = created.replace(tzinfo=UTC)
-        return found, len(results)
+            found.append((doc, float(hit.score or 0)))
+        if results.has_exact_length():
+            return found, len(results), False
+        # Counting every match of a common word costs a pass over its postings: count up to a
+        # cap (and past the page asked for), then say "cap+".
+        cap = max(COUNT_CAP, (page + 1) * per_page)
+        counted = sum(1 for _ in itertools.islice(searcher.docs_for_query(query), cap + 1))
+        return found, min(counted, cap), counted > cap
 
     @staticmethod
     def _term_query(term: str) -> Any:
         return wq.Or([wq.Term("title", term, boost=2.0), wq.Term("body", term)])
-
-    def _all(self, terms: Sequence[str]) -> Any:
-        return wq.And([self._term_query(t) for t in terms])
 
 
 # --- the PostgreSQL backend ------------------------------------------------------------------
@@ -500,15 +568,10 @@ class PostgresBackend:
 
     def search(
         self, words: list[list[str]], *, kinds: Sequence[str] | None, filters: Filters, page: int, per_page: int
-    ) -> tuple[list[tuple[dict[str, Any], float]], int]:
+    ) -> tuple[list[tuple[dict[str, Any], float]], int, bool]:
         # Terms are \w-only (the tokenizer's alphabet), so they are safe inside to_tsquery.
-        groups = []
-        for variants in words:
-            alternatives = [variants[0]]
-            if variants[1:]:
-                alternatives.append("(" + " & ".join(variants[1:]) + ")")
-            groups.append("(" + " | ".join(alternatives) + ")")
-        tsquery = sa.func.to_tsquery("simple", " & ".join(groups))
+        # The joined form of each word only, as in the Whoosh backend.
+        tsquery = sa.func.to_tsquery("simple", " & ".join(variants[0] for variants in words))
         tsv = sa.literal_column("tsv")
         table = search_documents
         conditions: list[Any] = [tsv.op("@@")(tsquery)]
@@ -536,7 +599,7 @@ class PostgresBackend:
         total = int(rows[0]["total"]) if rows else 0
         if not rows and page > 1:
             total = db.session.scalar(sa.select(sa.func.count()).select_from(table).where(*conditions)) or 0
-        return [(dict(row), float(row["rank"] or 0)) for row in rows], total
+        return [(dict(row), float(row["rank"] or 0)) for row in rows], total, False
 
 
 # --- the service -------------------------------------------------------------------------------
@@ -580,9 +643,11 @@ def search(
     terms = {term for variants in words for term in variants}
     if not words:
         return Results([], 0, page, per_page, query, terms)
-    found, total = backend().search(words, kinds=kinds, filters=filters or Filters(), page=page, per_page=per_page)
+    found, total, capped = backend().search(
+        words, kinds=kinds, filters=filters or Filters(), page=page, per_page=per_page
+    )
     hits = [_hit(doc, terms, score) for doc, score in found]
-    return Results(hits, total, page, per_page, query, terms)
+    return Results(hits, total, page, per_page, query, terms, capped=capped)
 
 
 def index_documents(documents: Iterable[Document]) -> None:
@@ -650,6 +715,8 @@ def reindex(
             done += len(pending)
             if progress:
                 progress(len(pending))
+    if isinstance(engine, WhooshBackend):
+        engine.optimize()  # one segment after a bulk load
     db.session.commit()
     return done
 

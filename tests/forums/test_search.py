@@ -188,3 +188,56 @@ def test_the_postgres_backend_matches_the_same_words(app):
         assert search.search("running").total == 1
     finally:
         app.config["SEARCH_BACKEND"] = "whoosh"
+
+
+def test_an_affix_written_apart_is_found_by_the_joined_form_alone():
+    _index(("a", "کتاب ها را خواندم"), ("b", "فردا نمی دانم"), ("c", "نمی خواهم ولی دانم"), ("d", "کتاب‌ها"))
+    assert search.query_words("نمی دانم") == [["نمیدانم", "نمی", "دانم"]]
+    assert {hit.id for hit in search.search("کتاب‌ها").hits} == {"0", "3"}
+    assert {hit.id for hit in search.search("كتابها").hits} == {"0", "3"}
+    # The parts far apart are not the word: only the post that writes it (spaced) matches.
+    assert {hit.id for hit in search.search("نمی‌دانم").hits} == {"1"}
+    assert {hit.id for hit in search.search("نمی دانم").hits} == {"1"}
+    # A part alone still finds the compound.
+    assert {hit.id for hit in search.search("کتاب").hits} == {"0", "3"}
+    assert all("<mark>" in str(hit.snippet) for hit in search.search("کتابها").hits)
+
+
+def test_relevance_orders_the_pages_a_title_match_first():
+    _index(*[(f"post {i}", "ordinary words about a phone") for i in range(30)], ("Phone battery", "short"))
+    first = search.search("phone", per_page=10)
+    assert first.hits[0].id == "30"
+    pages = [search.search("phone", page=n, per_page=10) for n in (1, 2, 3, 4)]
+    ids = [hit.id for page in pages for hit in page.hits]
+    assert len(ids) == len(set(ids)) == 31
+    assert all(page.total == 31 and not page.capped for page in pages)
+    assert search.search("phone", page=9, per_page=10).hits == []
+
+
+def test_a_common_word_counts_up_to_the_cap_and_the_page_says_so(web):
+    cap = search.COUNT_CAP
+    _index(*[(f"t{i}", "common word") for i in range(cap + 5)], ("rare", "uncommon word"))
+    results = search.search("common", per_page=20)
+    assert results.capped
+    assert results.total == cap
+    assert len(results.hits) == 20
+    assert results.pages == cap // 20
+    # Deep pages count past the page asked for, so that a next page shows while there are hits.
+    deep = search.search("common", page=cap // 20, per_page=20)
+    assert len(deep.hits) == 20
+    assert deep.pages == deep.page + 1
+    last = search.search("common", page=cap // 20 + 1, per_page=20)
+    assert len(last.hits) == 5
+    assert not last.capped
+    assert last.total == cap + 5
+    exact = search.search("word", kinds=["nothing"])
+    assert exact.total == 0
+    assert not exact.capped
+    html = web.get("/search/?q=common").get_data(as_text=True)
+    assert "1,000+ results" in html
+    use_language(web, "fa")
+    html = web.get("/search/?q=common").get_data(as_text=True)
+    assert "۱٬۰۰۰+ نتیجه" in html
+    html = web.get("/search/?q=uncommon").get_data(as_text=True)
+    assert "۱ نتیجه" in html
+    assert "+ نتیجه" not in html
