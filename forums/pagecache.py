@@ -43,7 +43,7 @@ from portal.i18n import current_language
 # Execution option of a statement that changes nothing the pages show (the batched view counter).
 UNSEEN = "forum_pages_unchanged"
 
-_CSRF_SLOT = "\x00csrf-token\x00"
+_CSRF_SLOT = b"\x00csrf-token\x00"
 _STAMP = PageStamp.__table__
 _SHOWN_TABLES = frozenset(
     model.__table__.name for model in (Category, Topic, Post, PostLike, Poll, PollOption, PollVote)
@@ -138,11 +138,11 @@ class PageStore:
     def __init__(self, max_entries: int, max_bytes: int) -> None:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[tuple[Any, ...], tuple[float, str, int]] = OrderedDict()
+        self._entries: OrderedDict[tuple[Any, ...], tuple[float, bytes, int]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[Any, ...], max_age: float) -> str | None:
+    def get(self, key: tuple[Any, ...], max_age: float) -> bytes | None:
         now = time.monotonic()
         with self._lock:
             entry = self._entries.get(key)
@@ -156,8 +156,8 @@ class PageStore:
             self._entries.move_to_end(key)
             return body
 
-    def put(self, key: tuple[Any, ...], body: str) -> None:
-        size = len(body.encode())
+    def put(self, key: tuple[Any, ...], body: bytes) -> None:
+        size = len(body)
         if size > self.max_bytes:
             return
         with self._lock:
@@ -236,16 +236,16 @@ def anonymous_cache(on_hit: Callable[..., None] | None = None) -> Callable[[Call
                     on_hit(**kwargs)
                     db.session.commit()
                 if _CSRF_SLOT in body:
-                    body = body.replace(_CSRF_SLOT, generate_csrf())
+                    body = body.replace(_CSRF_SLOT, generate_csrf().encode())
                 response = Response(body, mimetype="text/html")
                 response.headers["X-Page-Cache"] = "hit"
                 return _vary(response)
             response = make_response(view(**kwargs))
             if response.status_code == 200 and response.mimetype == "text/html" and not response.direct_passthrough:
-                page = response.get_data(as_text=True)
+                page = response.get_data()  # kept encoded: a hit sends bytes as they are
                 token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
                 if token:
-                    page = page.replace(token, _CSRF_SLOT)
+                    page = page.replace(token.encode(), _CSRF_SLOT)
                 store().put(key, page)
                 response.headers["X-Page-Cache"] = "miss"
             return _vary(response)

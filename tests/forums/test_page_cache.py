@@ -211,13 +211,13 @@ def test_the_cache_can_be_turned_off(web, topic, app):
 def test_the_store_is_bounded_by_entries_and_bytes():
     store = pagecache.PageStore(max_entries=3, max_bytes=100)
     for i in range(5):
-        store.put(("page", i), "x" * 10)
+        store.put(("page", i), b"x" * 10)
     assert len(store) == 3
     assert store.get(("page", 0), 60) is None
-    assert store.get(("page", 4), 60) == "x" * 10
-    store.put(("big",), "y" * 95)
-    assert store.get(("big",), 60) == "y" * 95
+    assert store.get(("page", 4), 60) == b"x" * 10
+    store.put(("big",), b"y" * 95)
+    assert store.get(("big",), 60) == b"y" * 95
     assert len(store) == 1
-    store.put(("huge",), "z" * 200)
+    store.put(("huge",), b"z" * 200)
     assert store.get(("huge",), 60) is None
     assert store.get(("big",), -1) is None  # older than allowed: gone
