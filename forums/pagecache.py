@@ -66,7 +66,11 @@ def generation() -> int:
 
 
 def _bump(session: Session) -> None:
-    """Raises the generation once per transaction; the row lock is held until the commit."""
+    """Raises the generation once per transaction; the row lock is held until the commit.
+
+    It is taken before the transaction's first write to (or ``FOR UPDATE`` read of) a forum table,
+    so on PostgreSQL every forum writer locks the stamp first and then forum rows, never the other
+    way round: writers queue on the stamp instead of deadlocking with each other."""
     if session.info.get(_BUMPED):
         return
     session.info[_BUMPED] = True
@@ -78,7 +82,7 @@ def _member_shown_change(member: Member) -> bool:
     return any(state.attrs[name].history.has_changes() for name in _MEMBER_FIELDS)
 
 
-def _after_flush(session: Session, _flush_context: Any) -> None:
+def _before_flush(session: Session, _flush_context: Any, _instances: Any) -> None:
     if session.info.get(_BUMPED):
         return
     for obj in (*session.new, *session.dirty, *session.deleted):
@@ -100,15 +104,20 @@ def _topic_shown_change(topic: Topic) -> bool:
 
 
 def _do_orm_execute(state: ORMExecuteState) -> None:
-    if not (state.is_update or state.is_insert or state.is_delete):
+    locking_read = state.is_select and getattr(state.statement, "_for_update_arg", None) is not None
+    if not (state.is_update or state.is_insert or state.is_delete or locking_read):
         return
     if state.execution_options.get(UNSEEN) or state.session.info.get(_BUMPED):
         return
-    table = getattr(state.statement, "table", None)
-    name = getattr(table, "name", None)
-    if name is None and table is not None:  # an ORM entity given to update()/insert()/delete()
-        name = getattr(getattr(sa.inspect(table, raiseerr=False), "local_table", None), "name", None)
-    if name in _SHOWN_TABLES:
+    if locking_read:
+        names = {getattr(table, "name", None) for table in state.statement.get_final_froms()}
+    else:
+        table = getattr(state.statement, "table", None)
+        name = getattr(table, "name", None)
+        if name is None and table is not None:  # an ORM entity given to update()/insert()/delete()
+            name = getattr(getattr(sa.inspect(table, raiseerr=False), "local_table", None), "name", None)
+        names = {name}
+    if names & _SHOWN_TABLES:
         _bump(state.session)
 
 
@@ -117,9 +126,9 @@ def _transaction_over(session: Session, *_: Any) -> None:
 
 
 def _listen() -> None:
-    if sa.event.contains(Session, "after_flush", _after_flush):
+    if sa.event.contains(Session, "before_flush", _before_flush):
         return
-    sa.event.listen(Session, "after_flush", _after_flush)
+    sa.event.listen(Session, "before_flush", _before_flush)
     sa.event.listen(Session, "do_orm_execute", _do_orm_execute)
     sa.event.listen(Session, "after_commit", _transaction_over)
     sa.event.listen(Session, "after_rollback", _transaction_over)

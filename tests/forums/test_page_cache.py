@@ -4,6 +4,7 @@ members never get it, languages and visitors' CSRF tokens stay apart, views stil
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from forums import pagecache, services, social
 from forums.models import PostStatus, Topic
@@ -221,3 +222,15 @@ def test_the_store_is_bounded_by_entries_and_bytes():
     store.put(("huge",), b"z" * 200)
     assert store.get(("huge",), 60) is None
     assert store.get(("big",), -1) is None  # older than allowed: gone
+
+
+def test_the_stamp_is_taken_before_forum_rows_are_locked_and_plain_reads_take_nothing(topic):
+    generation = pagecache.generation()
+    db.session.execute(sa.select(Topic.id).where(Topic.id == topic.id))
+    assert pagecache.generation() == generation
+    with count_queries() as counter:
+        db.session.execute(sa.select(Topic.id).where(Topic.id == topic.id).with_for_update())
+    assert "forum_page_stamp" in counter.statements[0]  # the stamp first, then the topic's row
+    assert pagecache.generation() == generation + 1
+    db.session.rollback()
+    assert pagecache.generation() == generation
