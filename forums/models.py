@@ -259,3 +259,22 @@ class DigestPreference(db.Model):
 def model_values(obj: Any, *names: str) -> dict[str, Any]:
     """A small snapshot of attributes, for audit before/after records."""
     return {name: getattr(obj, name) for name in names}
+
+
+class PageStamp(db.Model):
+    """One row whose ``generation`` grows whenever something the public forum pages show changes
+    (see forums/pagecache.py): the anonymous page cache keys its entries by it, so every process
+    sees a change at the same moment, with one primary-key read per page."""
+
+    __tablename__ = "forum_page_stamp"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+
+
+# The row exists from the start (tables made by create_all as well as by the migration).
+sa.event.listen(
+    PageStamp.__table__,
+    "after_create",
+    sa.DDL("INSERT INTO forum_page_stamp (id, generation) VALUES (1, 0)"),
+)

@@ -642,7 +642,8 @@ def record_view(topic_id: int) -> None:
     table = Topic.__table__
     for pending_id, count in sorted(due.items()):
         db.session.execute(
-            sa.update(table).where(table.c.id == pending_id).values(view_count=table.c.view_count + count)
+            sa.update(table).where(table.c.id == pending_id).values(view_count=table.c.view_count + count),
+            execution_options={"forum_pages_unchanged": True},  # the page cache's generation stays
         )
 
 

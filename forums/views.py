@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from forums import content, policies, polls, queries, services, social
+from forums import content, pagecache, policies, polls, queries, services, social
 from forums.forms import CategoryForm, DigestForm, EditForm, ReasonForm, ReplyForm, TopicForm
 from forums.models import Category, Poll, Post, PostStatus, Topic
 from gamification.engine.queries import tier_choices
@@ -73,11 +73,13 @@ def _commit_keeping_loaded() -> None:
 
 
 @bp.get("/")
+@pagecache.anonymous_cache()
 def index() -> Any:
     return render_template("forums/index.html", rows=queries.category_index(_viewer()))
 
 
 @bp.get("/latest")
+@pagecache.anonymous_cache()
 def latest() -> Any:
     viewer = _viewer()
     try:
@@ -90,6 +92,7 @@ def latest() -> Any:
 
 
 @bp.get("/c/<int:category_id>")
+@pagecache.anonymous_cache()
 def category(category_id: int) -> Any:
     viewer = _viewer()
     category, parent, children = queries.category_with_children(category_id)
@@ -118,6 +121,7 @@ def category(category_id: int) -> Any:
 
 
 @bp.get("/t/<int:topic_id>")
+@pagecache.anonymous_cache(on_hit=lambda topic_id: services.record_view(topic_id))
 def topic(topic_id: int) -> Any:
     topic = _topic_or_404(topic_id)
     pages = queries.page_count(topic)

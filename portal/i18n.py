@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -67,10 +68,10 @@ def localize_digits(text: Any) -> str:
     return to_persian_digits(text) if current_language() == "fa" else str(text)
 
 
-def _local(value: datetime) -> datetime:
+def _local(value: datetime, timezone: str | None = None) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
+    return value.astimezone(ZoneInfo(timezone or current_app.config["TIMEZONE"]))
 
 
 def format_local(value: datetime | date | None, style: str = "datetime") -> str:
@@ -80,8 +81,15 @@ def format_local(value: datetime | date | None, style: str = "datetime") -> str:
     """
     if value is None:
         return ""
-    language = current_language()
-    local = _local(value) if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
+    return _format_local(value, style, current_language(), current_app.config["TIMEZONE"])
+
+
+# Pages show the same instants and counters many times (a topic page: every post's date and like
+# count), and Babel's and jdatetime's formatting is most of a page's rendering time: each distinct
+# (value, style, language, time zone) is formatted once per process.
+@lru_cache(maxsize=8192)
+def _format_local(value: datetime | date, style: str, language: str, timezone: str) -> str:
+    local = _local(value, timezone) if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
     if language == "fa":
         j = jdatetime.datetime.fromgregorian(datetime=local.replace(tzinfo=None))
         day_month_year = f"{j.day} {jdatetime.date.j_months_fa[j.month - 1]} {j.year}"
@@ -110,16 +118,26 @@ def format_number(value: int | float | None) -> str:
         return ""
     # The locale's own numbering system carries its separators (٬ and ٫ in fa); Babel keeps
     # ASCII digits in every system, so the digits are mapped afterwards.
-    text = format_decimal(value, locale=current_language(), numbering_system="default")
-    return localize_digits(text)
+    return _format_number(value, current_language())
+
+
+@lru_cache(maxsize=8192)
+def _format_number(value: int | float, language: str) -> str:
+    text = format_decimal(value, locale=language, numbering_system="default")
+    return to_persian_digits(text) if language == "fa" else text
 
 
 def datetime_tag(value: datetime | None, style: str = "datetime") -> Markup:
     """A ``<time>`` element with the machine-readable instant and the localised text."""
     if value is None:
         return Markup("")
-    iso = _local(value).isoformat() if isinstance(value, datetime) else value.isoformat()
-    return Markup('<time datetime="{}">{}</time>').format(iso, format_local(value, style))
+    return _datetime_tag(value, style, current_language(), current_app.config["TIMEZONE"])
+
+
+@lru_cache(maxsize=8192)
+def _datetime_tag(value: datetime | date, style: str, language: str, timezone: str) -> Markup:
+    iso = _local(value, timezone).isoformat() if isinstance(value, datetime) else value.isoformat()
+    return Markup('<time datetime="{}">{}</time>').format(iso, _format_local(value, style, language, timezone))
 
 
 def init_app(app: Flask) -> None:
