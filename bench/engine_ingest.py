@@ -11,6 +11,7 @@ The PostgreSQL database's public schema is emptied first. ``--big`` also fills 1
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
 import statistics
@@ -287,6 +288,11 @@ def main() -> None:
         choices=["client", "server"],
         help="also ingest through POST /api/v1/events/batch with an API key (see bench.engine_http)",
     )
+    parser.add_argument(
+        "--no-freeze",
+        action="store_true",
+        help="skip gc.freeze() after start-up (wsgi.py freezes; this shows its share)",
+    )
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="engine-bench-"))
@@ -305,6 +311,8 @@ def main() -> None:
             "MAIL_BACKEND": "file",
         }
     )
+    if not args.no_freeze:
+        gc.freeze()  # as wsgi.py does after start-up
     rng = random.Random(7)
     table: list[tuple[str, str]] = []
     with app.app_context():

@@ -192,7 +192,7 @@ def _wire_events() -> None:
     for pattern, handler in notification_subscribers.SUBSCRIPTIONS.items():
         bus.subscribe(pattern, handler)
     for pattern, handler in forums_live.EFFECTS.items():
-        bus.add_effect(pattern, handler)
+        bus.add_effect(pattern, handler, external=False)  # pushes of forum objects: never an outside event
     # Moderation's gates (allowances, sanctions, word filter) run first: a refusal stops the rest.
     for pattern, handler in moderation_subscribers.SUBSCRIPTIONS.items():
         bus.subscribe(pattern, handler)

@@ -260,7 +260,7 @@ def record_events(items: list[dict[str, Any]]) -> list[RecordedEvent | DomainErr
 
 def _others_listen(event_type: str, known: dict[str, bool]) -> bool:
     if event_type not in known:
-        known[event_type] = any(handler is not on_event for handler in bus.listeners(event_type))
+        known[event_type] = any(handler is not on_event for handler in bus.listeners(event_type, external=True))
     return known[event_type]
 
 

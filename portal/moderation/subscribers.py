@@ -46,12 +46,12 @@ def is_posting_event(event: Event) -> bool:
 
 def on_member_content(event: Event) -> None:
     """Suspensions and silences, daily allowances, the word filter and holds, for every content event."""
-    if event.member_id is None or event.source is None or event.is_external or _reinstated(event):
-        return  # an outside system's report (its content lives there), or content a moderator brought back
+    if event.member_id is None or event.source is None or event.is_external:
+        return  # an outside system's report (its content lives there)
     posting = is_posting_event(event)
     allowance = ALLOWANCE_EVENTS.get(event.type)
-    if not posting and not allowance:
-        return
+    if (not posting and not allowance) or _reinstated(event):
+        return  # not content, or content a moderator brought back (looked up last: it reads the request)
     member = db.session.get(Member, event.member_id)
     if member is None or policies.exempt_from_limits(member):
         return

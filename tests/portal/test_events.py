@@ -40,6 +40,7 @@ def isolated_bus() -> Iterator[None]:
         {k: list(v) for k, v in bus._subscribers.items()},
         {k: list(v) for k, v in bus._effects.items()},
         dict(bus.effects_by_name),
+        set(bus._own_only),
     )
     SEEN.clear()
     JOB_CALLS.clear()
@@ -48,6 +49,7 @@ def isolated_bus() -> Iterator[None]:
     bus._subscribers.update(saved[0])
     bus._effects.update(saved[1])
     bus.effects_by_name.update(saved[2])
+    bus._own_only.update(saved[3])
     SEEN.clear()
     JOB_CALLS.clear()
 
@@ -85,6 +87,21 @@ def test_an_effect_waits_for_the_commit_and_then_gets_the_whole_event():
     assert received == emitted  # type, member, source (a tuple again), attributes, time and id survive JSON
     assert received.source == ("order", 42)
     assert received.attributes == {"amount": 250_000}
+
+
+def test_an_effect_of_the_portals_own_objects_is_not_queued_for_an_outside_systems_event():
+    bus.add_effect("order.placed", record_effect, external=False)
+    bus.add_effect("order.placed", other_effect)
+    emit("order.placed", member_id=7, source=("ext.order", "INV-1"))
+    emit("order.placed", member_id=7, source=("order", 2))
+    db.session.commit()
+    assert sorted((kind, event.source) for kind, event in SEEN) == [
+        ("effect", ("order", 2)),
+        ("other", ("ext.order", "INV-1")),
+        ("other", ("order", 2)),
+    ]
+    assert record_effect not in bus.listeners("order.placed", external=True)
+    assert record_effect in bus.listeners("order.placed")
 
 
 def test_a_rollback_discards_both_the_subscribers_writes_and_the_effect():
@@ -165,6 +182,14 @@ def test_events_round_trip_through_json():
     )
     assert Event.from_dict(original.to_dict()) == original
     assert Event.from_dict(Event(type="x").to_dict()).source is None
+
+
+def test_an_events_dict_shares_no_container_with_the_event():
+    original = Event(type="points.awarded", attributes={"awards": [{"rule": "r", "points": 5}]})
+    data = original.to_dict()
+    data["attributes"]["awards"][0]["points"] = 99
+    data["attributes"]["awards"].append({})
+    assert original.attributes == {"awards": [{"rule": "r", "points": 5}]}
 
 
 # --- patterns --------------------------------------------------------------------------------------
