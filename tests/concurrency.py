@@ -45,6 +45,7 @@ def committing_app(
         {k: list(v) for k, v in bus._subscribers.items()},
         {k: list(v) for k, v in bus._effects.items()},
         dict(bus.effects_by_name),
+        set(bus._own_only),
     )
     bound_session = db.session
     db.session = db._make_scoped_session({})
@@ -62,6 +63,7 @@ def committing_app(
         bus._subscribers.update(saved_bus[0])
         bus._effects.update(saved_bus[1])
         bus.effects_by_name.update(saved_bus[2])
+        bus._own_only.update(saved_bus[3])
 
 
 def at_once(count: int, work: Callable[[int], Any], *, app: Flask | None = None, timeout: float = 120) -> list[Any]:

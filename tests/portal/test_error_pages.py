@@ -175,6 +175,7 @@ def separate_app(tmp_path, database_url) -> Iterator[Flask]:
         {k: list(v) for k, v in bus._subscribers.items()},
         {k: list(v) for k, v in bus._effects.items()},
         dict(bus.effects_by_name),
+        set(bus._own_only),
     )
     other = create_app(make_settings(tmp_path, database_url, PROPAGATE_TEST_ERRORS=False))
 
@@ -202,6 +203,7 @@ def separate_app(tmp_path, database_url) -> Iterator[Flask]:
         bus._subscribers.update(saved[0])
         bus._effects.update(saved[1])
         bus.effects_by_name.update(saved[2])
+        bus._own_only.update(saved[3])
         with other.app_context():
             db.engines[None].dispose()
 
