@@ -43,20 +43,29 @@ def one_of(column: Any, values: Iterable[Any]) -> sa.ColumnElement[bool]:
     return column.in_(listed.scalar_subquery())
 
 
-def pair_of(first: Any, second: Any, pairs: Iterable[tuple[int, int]]) -> sa.ColumnElement[bool]:
-    """``(first, second) IN (pairs)`` of integers, sent as two arrays (PostgreSQL) or one JSON list (SQLite)."""
-    pairs = list(pairs)
+def rows_at(table: str, keys: list[str], wanted: Iterable[tuple[Any, ...]], columns: list[str]) -> list[Any]:
+    """``columns`` of the rows whose ``keys`` equal one of the ``wanted`` tuples: an equality join
+    with ``unnest`` of one array per key on PostgreSQL, ``(keys) IN (json_each(...))`` on SQLite.
+
+    The join is on every key column, so PostgreSQL answers it with a hash join or primary-key
+    probes. ``(a, b) IN (SELECT unnest(...), unnest(...))`` plus a filter on the other key columns
+    let it pick a nested loop that compared every row with every wanted tuple when the table's
+    statistics were stale (a freshly filled table, a new day's counters): 0.7 s for 1,000 tuples
+    against 10,000 rows."""
+    wanted = list(wanted)
+    if not wanted:
+        return []
+    picked = ", ".join(f"t.{name}" for name in columns)
+    # Table and column names are this package's constants, never input; values are parameters.
     if _dialect() == "postgresql":
-        listed = sa.select(
-            sa.func.unnest(sa.bindparam(None, [a for a, _ in pairs], type_=postgresql.ARRAY(sa.Integer))),
-            sa.func.unnest(sa.bindparam(None, [b for _, b in pairs], type_=postgresql.ARRAY(sa.Integer))),
-        )
-    else:
-        value = sa.column("value")
-        listed = sa.select(sa.func.json_extract(value, "$[0]"), sa.func.json_extract(value, "$[1]")).select_from(
-            sa.func.json_each(sa.bindparam(None, json.dumps(pairs)))
-        )
-    return sa.tuple_(first, second).in_(listed)
+        select, params = _unnest(table, keys, wanted)
+        joined = " AND ".join(f"t.{name} = v.{name}" for name in keys)
+        sql = f"SELECT {picked} FROM {table} AS t JOIN ({select}) AS v ({', '.join(keys)}) ON {joined}"  # noqa: S608
+        return list(db.session.connection().exec_driver_sql(sql, params))
+    parts = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(keys)))
+    listed = ", ".join(f"t.{name}" for name in keys)
+    sql = f"SELECT {picked} FROM {table} AS t WHERE ({listed}) IN (SELECT {parts} FROM json_each(?))"  # noqa: S608
+    return list(db.session.connection().exec_driver_sql(sql, (json.dumps(wanted),)))
 
 
 # --- driver-level writes -------------------------------------------------------------------------

@@ -440,13 +440,10 @@ def _load_counters(
             pairs.add((it.member_id, GLOBAL_CAP_RULE))
     if not pairs:
         return {}
-    stmt = sa.select(
-        CapCounter.member_id, CapCounter.rule_id, CapCounter.period, CapCounter.period_key, CapCounter.points
-    ).where(
-        bulk.pair_of(CapCounter.member_id, CapCounter.rule_id, sorted(pairs)),
-        sa.tuple_(CapCounter.period, CapCounter.period_key).in_(list(keys_now.items())),
-    )
-    return {(m, r, p, k): n for m, r, p, k, n in db.session.execute(stmt)}
+    wanted = [(m, r, period, key) for m, r in sorted(pairs) for period, key in keys_now.items()]
+    keys = ["member_id", "rule_id", "period", "period_key"]
+    found = bulk.rows_at(CapCounter.__tablename__, keys, wanted, [*keys, "points"])
+    return {(m, r, p, k): n for m, r, p, k, n in found}
 
 
 def _write_balances(running: dict[int, _Running]) -> None:
