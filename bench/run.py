@@ -138,6 +138,13 @@ def main() -> None:
     parser.add_argument("--wrk-threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker (default 8)")
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=2,
+        help="seconds of unmeasured load on each URL first (default 2): fills caches, compiles templates",
+    )
+    parser.add_argument("--only", action="append", default=[], help="measure only URLs whose label contains this")
     parser.add_argument("--skip-generate", action="store_true", help="reuse the last generated data set")
     args = parser.parse_args()
 
@@ -177,15 +184,26 @@ def main() -> None:
         servers["ceiling"].wait_ready("/")
         servers["portal"].wait_ready("/healthz")
         load = {"duration": args.duration, "connections": args.connections, "threads": args.wrk_threads}
-        print(f"load: {args.connections} connections, {args.duration} s per URL, {args.workers} gthread workers")
+        print(
+            f"load: {args.connections} connections, {args.duration} s per URL after {args.warmup} s of warm-up, "
+            f"{args.workers} gthread workers"
+        )
+        warmup = {**load, "duration": args.warmup}
+        if args.warmup:
+            wrk(servers["ceiling"].url + "/", **warmup)
         hello = wrk(servers["ceiling"].url + "/", **load)
         hello.name = "hello-world (ceiling)"
         results = [hello]
         cookie = None
         for target in all_targets(ctx):
+            if args.only and not any(part in target.name for part in args.only):
+                continue
             if target.login and cookie is None:
                 cookie = session_cookie(servers["portal"].url, ctx.notes["login_email"])
-            result = wrk(servers["portal"].url + target.path, cookie=cookie if target.login else None, **load)
+            url = servers["portal"].url + target.path
+            if args.warmup:
+                wrk(url, cookie=cookie if target.login else None, **warmup)
+            result = wrk(url, cookie=cookie if target.login else None, **load)
             result.name = target.name
             results.append(result)
         print_table(results, hello.rps)
