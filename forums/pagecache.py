@@ -18,6 +18,9 @@ htmx requests and visitors with flashed messages waiting are never served from t
 Per-response parts stay per response: the page's CSRF token (the language switch form) is stored as
 a placeholder and replaced by the visitor's own token; the CSP has no nonces (see portal/security.py);
 the topic page still counts its view on a hit. Responses say ``Vary: Cookie, Accept-Language``.
+
+Visitors without any cookie are answered earlier still, by the ``CookielessPages`` middleware at the
+end of this module.
 """
 
 from __future__ import annotations
@@ -147,11 +150,11 @@ class PageStore:
     def __init__(self, max_entries: int, max_bytes: int) -> None:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[tuple[Any, ...], tuple[float, bytes, int]] = OrderedDict()
+        self._entries: OrderedDict[tuple[Any, ...], tuple[float, Any, int]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[Any, ...], max_age: float) -> bytes | None:
+    def get(self, key: tuple[Any, ...], max_age: float) -> Any:
         now = time.monotonic()
         with self._lock:
             entry = self._entries.get(key)
@@ -165,8 +168,8 @@ class PageStore:
             self._entries.move_to_end(key)
             return body
 
-    def put(self, key: tuple[Any, ...], body: bytes) -> None:
-        size = len(body)
+    def put(self, key: tuple[Any, ...], body: Any, size: int | None = None) -> None:
+        size = len(body) if size is None else size
         if size > self.max_bytes:
             return
         with self._lock:
@@ -205,7 +208,7 @@ def store() -> PageStore:
 
 def clear_all() -> None:
     """Empties every application's store (a test's rolled-back transaction takes the generation back)."""
-    for found in _stores.values():
+    for found in (*_stores.values(), *_cookieless_stores.values()):
         found.clear()
 
 
@@ -257,8 +260,114 @@ def anonymous_cache(on_hit: Callable[..., None] | None = None) -> Callable[[Call
                     page = page.replace(token.encode(), _CSRF_SLOT)
                 store().put(key, page)
                 response.headers["X-Page-Cache"] = "miss"
+                _vary(response)
+                _keep_for_cookieless(key[2], page, on_hit, dict(kwargs))
+                return response
             return _vary(response)
 
         return wrapper
 
     return decorate
+
+
+# --- the cookieless fast path -----------------------------------------------------------------------------------
+#
+# A request that carries no cookie at all (a first visit, a search engine's crawler, a link preview) is
+# anonymous, has no session and no flashed messages, and is shown in the language its URL asks for
+# (``?lang=`` or the default). So its page depends on the URL and the generation only, and a cached copy
+# can be answered before Flask builds a request at all: no session, login, CSRF, rate limit or locale
+# work, only the generation read and a dictionary lookup. Discourse answers anonymous visitors from its
+# anonymous cache the same way, in front of the whole application.
+#
+# Such a page has no CSRF token: the visitor has no session to hold one. Its only form is the language
+# switch, which takes anonymous visitors without a token (see portal/home/views.py). The headers are the
+# ones the rendered page was sent with (security headers included), without Set-Cookie.
+
+
+def _cookieless(environ: dict[str, Any]) -> bool:
+    return (
+        environ.get("REQUEST_METHOD") == "GET"
+        and not environ.get("HTTP_COOKIE")
+        and not environ.get("HTTP_AUTHORIZATION")
+        and not environ.get("HTTP_HX_REQUEST")
+    )
+
+
+def _raw_key(environ: dict[str, Any], generation_now: int) -> tuple[Any, ...]:
+    return (
+        environ.get("SCRIPT_NAME", ""),
+        environ.get("PATH_INFO", ""),
+        environ.get("QUERY_STRING", ""),
+        generation_now,
+    )
+
+
+_cookieless_stores: dict[int, PageStore] = {}
+
+
+def cookieless_store(app: Any = None) -> PageStore:
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    found = _cookieless_stores.get(id(app))
+    if found is None:
+        found = _cookieless_stores[id(app)] = PageStore(
+            int(app.config.get("FORUM_PAGE_CACHE_ENTRIES", 500)),
+            int(app.config.get("FORUM_PAGE_CACHE_BYTES", 32 * 1024 * 1024)),
+        )
+    return found
+
+
+_DROPPED_HEADERS = frozenset({"set-cookie", "content-length", "x-page-cache"})
+_KEEP = "forums.pagecache.cookieless"
+
+
+def _keep_for_cookieless(
+    generation_now: int, page: bytes, on_hit: Callable[..., None] | None, kwargs: dict[str, Any]
+) -> None:
+    """Hands the page to the fast path when it asked for it (a cookieless request), which stores it
+    with its final headers (the security headers are added after the view) once the application has
+    answered. The hand-over is a list the fast path put in the environ: the Socket.IO middleware passes
+    a copy of the environ on, so a new key would not come back."""
+    holder = request.environ.get(_KEEP)
+    if holder is not None:
+        holder.append((_raw_key(request.environ, generation_now), page.replace(_CSRF_SLOT, b""), on_hit, kwargs))
+
+
+class CookielessPages:
+    """WSGI middleware in front of the application: answers cookieless GETs of cached forum pages
+    (see above), stores the pages the application renders for such visitors, and passes every other
+    request on unchanged."""
+
+    def __init__(self, app: Any, wsgi_app: Callable[..., Any]) -> None:
+        self.app = app
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if not _cookieless(environ):
+            return self.wsgi_app(environ, start_response)
+        if _cookieless_stores.get(id(self.app)):  # something is cached: this may be a hit
+            with self.app.app_context():
+                max_age = float(self.app.config.get("FORUM_PAGE_CACHE_SECONDS", 60))
+                entry = cookieless_store(self.app).get(_raw_key(environ, generation()), max_age)
+                if entry is not None:
+                    body, headers, on_hit, kwargs = entry
+                    if on_hit is not None:
+                        on_hit(**kwargs)
+                        db.session.commit()
+            if entry is not None:
+                start_response("200 OK", list(headers))
+                return [body]
+        answered: list[Any] = []
+        kept: list[Any] = []
+        environ[_KEEP] = kept
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            answered[:] = [status, headers]
+            return start_response(status, headers, exc_info)
+
+        result = self.wsgi_app(environ, capture)
+        if kept and answered and answered[0].startswith("200 "):
+            key, body, on_hit, kwargs = kept[0]
+            headers = [(name, value) for name, value in answered[1] if name.lower() not in _DROPPED_HEADERS]
+            headers += [("Content-Length", str(len(body))), ("X-Page-Cache", "hit")]
+            cookieless_store(self.app).put(key, (body, headers, on_hit, kwargs), size=len(body))
+        return result

@@ -16,6 +16,7 @@ from forums import demo as forums_demo
 from forums import digest as forums_digest
 from forums import live as forums_live
 from forums import moderation as forums_moderation
+from forums import pagecache as forums_pagecache
 from forums import search_source as forums_search
 from forums import sockets as forums_sockets
 from forums import views as forums_views
@@ -156,6 +157,9 @@ def create_app(config: type[Config] | str | dict[str, Any] | None = None) -> Fla
         cors_allowed_origins=[],
         manage_session=False,
     )
+
+    # Outermost: cookieless visitors' cached forum pages are answered before the rest of the stack.
+    app.wsgi_app = forums_pagecache.CookielessPages(app, app.wsgi_app)  # type: ignore[method-assign]
 
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)

@@ -3,6 +3,8 @@ members never get it, languages and visitors' CSRF tokens stay apart, views stil
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -13,7 +15,7 @@ from portal.db import db
 from tests.factories import MemberFactory, ModeratorFactory
 from tests.forums.factories import CategoryFactory, make_reply, make_topic
 from tests.helpers import count_queries
-from tests.portal.web import csrf_from, fresh, make_client, sign_in, use_language
+from tests.portal.web import CSRF_INPUT, RequestScopedClient, csrf_from, fresh, make_client, sign_in, use_language
 
 
 @pytest.fixture
@@ -35,6 +37,12 @@ def _pages(topic: Topic) -> list[str]:
     ]
 
 
+def _tokenless(html: str) -> str:
+    """The page without its CSRF tokens: a token is signed with the second it was made in, so the same
+    visitor's token differs between two reads a second apart."""
+    return re.sub(r'(name="csrf_token" value|name="csrf-token" content)="[^"]*"', r'\1=""', html)
+
+
 def _read(web, path: str) -> tuple[str, str]:
     response = web.get(path)
     assert response.status_code == 200, (path, response.status_code)
@@ -49,7 +57,7 @@ def test_an_anonymous_repeat_read_is_served_from_the_cache_with_only_the_stamp_r
         with count_queries() as counter:
             state, second = _read(web, path)
         assert state == "hit", path
-        assert second == first
+        assert _tokenless(second) == _tokenless(first)
         assert len(counter.statements) == 1, (path, counter.statements)
         assert "forum_page_stamp" in counter.statements[0]
 
@@ -162,8 +170,10 @@ def test_each_language_has_its_own_cached_page(web, topic, app):
     assert 'lang="fa"' in persian
     assert 'dir="rtl"' in persian
     assert 'lang="en"' in english
-    assert _read(persian_reader, path) == ("hit", persian)
-    assert _read(web, path) == ("hit", english)
+    state, again = _read(persian_reader, path)
+    assert (state, _tokenless(again)) == ("hit", _tokenless(persian))
+    state, again = _read(web, path)
+    assert (state, _tokenless(again)) == ("hit", _tokenless(english))
     # ?lang= in the address is part of the key too
     state, asked = _read(web, path + "?lang=fa")
     assert 'lang="fa"' in asked
@@ -234,3 +244,113 @@ def test_the_stamp_is_taken_before_forum_rows_are_locked_and_plain_reads_take_no
     assert pagecache.generation() == generation + 1
     db.session.rollback()
     assert pagecache.generation() == generation
+
+
+# --- visitors without cookies ---------------------------------------------------------------------------------------
+
+
+def _cookieless(app):
+    return RequestScopedClient(app, app.response_class, use_cookies=False)
+
+
+@pytest.fixture
+def past_the_application(app, monkeypatch):
+    """Counts the requests that reach the application behind the cookieless fast path."""
+    reached = []
+    inner = app.wsgi_app.wsgi_app
+
+    def counting(environ, start_response):
+        reached.append(environ["PATH_INFO"])
+        return inner(environ, start_response)
+
+    monkeypatch.setattr(app.wsgi_app, "wsgi_app", counting)
+    return reached
+
+
+def test_a_visitor_without_cookies_is_answered_before_the_application(app, topic, past_the_application):
+    app.config["FORUM_VIEW_FLUSH_SECONDS"] = 3600
+    visitor = _cookieless(app)
+    for path in _pages(topic):
+        first = visitor.get(path)
+        assert first.headers["X-Page-Cache"] == "miss", path
+        reached = len(past_the_application)
+        with count_queries() as counter:
+            second = visitor.get(path)
+        assert len(past_the_application) == reached, path  # Flask never saw the second request
+        assert second.status_code == 200
+        assert second.headers["X-Page-Cache"] == "hit"
+        assert len(counter.statements) == 1, (path, counter.statements)
+        assert "forum_page_stamp" in counter.statements[0]
+        assert "Set-Cookie" not in second.headers
+        for header in ("Content-Security-Policy", "X-Content-Type-Options", "Vary", "Content-Type"):
+            assert second.headers[header] == first.headers[header], (path, header)
+        html = second.get_data(as_text=True)
+        assert html.count("Battery life tips") == first.get_data(as_text=True).count("Battery life tips")
+        assert 'name="csrf_token" value=""' in html  # no session, so no token
+        assert not CSRF_INPUT.search(html)
+        assert "\x00" not in html
+        assert int(second.headers["Content-Length"]) == len(second.data)
+
+
+def test_cookieless_pages_follow_changes_the_url_language_and_count_views(app, topic, past_the_application):
+    visitor = _cookieless(app)
+    path = f"/forums/t/{topic.id}"
+    visitor.get(path)
+    assert visitor.get(path).headers["X-Page-Cache"] == "hit"
+    english = visitor.get(path + "?lang=en")
+    assert english.headers["X-Page-Cache"] == "miss"
+    assert '<html lang="en"' in english.get_data(as_text=True)
+    assert '<html lang="fa"' in visitor.get(path).get_data(as_text=True)
+    assert '<html lang="en"' in visitor.get(path + "?lang=en").get_data(as_text=True)
+
+    make_reply(db.session.get(Topic, topic.id), body="A brand new answer")
+    db.session.commit()
+    fresh_page = visitor.get(path + "?page=last")
+    assert fresh_page.headers["X-Page-Cache"] == "miss"
+    assert "A brand new answer" in fresh_page.get_data(as_text=True)
+
+    app.config["FORUM_VIEW_FLUSH_SECONDS"] = 0
+    before = fresh(db.session.get(Topic, topic.id)).view_count
+    reached = len(past_the_application)
+    states = [visitor.get(path).headers["X-Page-Cache"] for _ in range(3)]
+    assert states == ["miss", "hit", "hit"]
+    assert len(past_the_application) == reached + 1
+    assert fresh(db.session.get(Topic, topic.id)).view_count == before + 3
+
+
+def test_requests_with_cookies_or_other_methods_pass_through(app, topic, web, past_the_application):
+    path = f"/forums/t/{topic.id}"
+    _cookieless(app).get(path)
+    reached = len(past_the_application)
+    web.get(path)  # a session cookie
+    _cookieless(app).get(path, headers={"HX-Request": "true"})
+    _cookieless(app).head(path)
+    assert len(past_the_application) == reached + 3
+
+
+def test_a_visitor_without_a_session_switches_language_from_a_tokenless_page(app, topic):
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        visitor = make_client(app)
+        path = f"/forums/t/{topic.id}"
+        _cookieless(app).get(path)
+        page = _cookieless(app).get(path)
+        assert not CSRF_INPUT.search(page.get_data(as_text=True))
+        response = visitor.post("/lang", data={"csrf_token": "", "lang": "en", "next": path})
+        assert response.status_code == 303
+        assert response.headers["Location"].endswith(path)
+        assert '<html lang="en"' in visitor.get(path).get_data(as_text=True)
+
+        for header in ({"Origin": "https://elsewhere.example"}, {"Sec-Fetch-Site": "cross-site"}):
+            refused = make_client(app).post("/lang", data={"lang": "en", "next": path}, headers=header)
+            assert refused.status_code == 403, header
+        same = make_client(app).post(
+            "/lang", data={"lang": "en"}, headers={"Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"}
+        )
+        assert same.status_code == 303
+
+        member = make_client(app)
+        sign_in(member, MemberFactory())
+        assert member.post("/lang", data={"lang": "en"}).status_code == 400  # members still need the token
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False

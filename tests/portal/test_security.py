@@ -100,9 +100,21 @@ def test_join_without_a_csrf_token_creates_nothing(web, outbox):
     assert outbox.messages() == []
 
 
-def test_language_switch_without_a_csrf_token_changes_nothing(web):
+def test_a_members_language_switch_without_a_csrf_token_changes_nothing(web):
+    sign_in(web, MemberFactory(language="fa"))
     response = web.post("/lang", data={"lang": "en", "next": "/"})
     _assert_csrf_error_page(response)
+    with web.session_transaction() as session:
+        assert "lang" not in session
+    assert '<html lang="fa" dir="rtl">' in web.get("/").get_data(as_text=True)
+
+
+def test_a_cross_site_language_switch_changes_nothing(web):
+    # Visitors who are not signed in switch without a token (cached pages carry none), so the
+    # browser's word on where the form came from is what stops another site.
+    for headers in ({"Origin": "https://elsewhere.example"}, {"Sec-Fetch-Site": "cross-site"}, {"Origin": "null"}):
+        response = web.post("/lang", data={"lang": "en", "next": "/"}, headers=headers)
+        assert response.status_code == 403, headers
     with web.session_transaction() as session:
         assert "lang" not in session
     assert '<html lang="fa" dir="rtl">' in web.get("/").get_data(as_text=True)
