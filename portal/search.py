@@ -614,7 +614,7 @@ class _Scoring:
         self._factor: dict[tuple[str, str], float] = {}
         self._norms: dict[str, list[float]] = {}
         for fieldname, boost in (("title", TITLE_BOOST), ("body", 1.0)):
-            b = weighting._field_B.get(fieldname, weighting.B)
+            b = getattr(weighting, "_field_B", {}).get(fieldname, weighting.B)  # BM25F(body_B=...) per field
             average = searcher.avg_field_length(fieldname) or 1
             # bm25(idf, tf, fl) = idf * tf * (K1 + 1) / (tf + norm[fl]), fl one of 256 length bytes
             # (never 0, so that a document without the term divides 0 by something)

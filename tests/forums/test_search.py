@@ -333,3 +333,42 @@ def test_an_index_with_the_old_schema_still_answers_and_a_reindex_upgrades_it(ap
     assert not engine.outdated()
     assert search.search("outdated").hits[0].id == str(topic.id)
     assert search.search("schema").total == 2
+
+
+def test_field_lengths_and_postings_read_without_the_codec_shortcuts_are_the_same():
+    _index(("Phone battery", "one two three"), ("Phone", ""), ("x", "phone " * 40))
+    reader = search.backend()._current_searcher().reader()
+
+    class Plain:
+        """The reader's public methods only (another codec): the slow paths of the shortcuts."""
+
+        def __init__(self, wrapped):
+            self._wrapped = wrapped
+
+        def doc_count_all(self):
+            return self._wrapped.doc_count_all()
+
+        def doc_field_length(self, docnum, fieldname, default=0):
+            return self._wrapped.doc_field_length(docnum, fieldname, default)
+
+        def __contains__(self, term):
+            return term in self._wrapped
+
+        def postings(self, fieldname, text):
+            return _Stepwise(self._wrapped.postings(fieldname, text))
+
+    class _Stepwise:
+        def __init__(self, matcher):
+            self._matcher = matcher
+            self.is_active, self.id, self.weight, self.next = (
+                matcher.is_active,
+                matcher.id,
+                matcher.weight,
+                matcher.next,
+            )
+
+    for field in ("title", "body"):
+        assert search._length_bytes(Plain(reader), field) == search._length_bytes(reader, field)
+        assert search._postings(Plain(reader), field, "phone") == search._postings(reader, field, "phone")
+    assert search._postings(reader, "body", "phone") == {2: 40.0}
+    assert search._length_bytes(reader, "body")[1] == 0
