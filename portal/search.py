@@ -653,9 +653,13 @@ def _postings(reader: Any, fieldname: str, text: str) -> dict[int, float]:
         # The on-disk format: blocks of up to 128 postings, each ids (delta-coded) and weights.
         while not matcher._atend:
             matcher._read_data()
-            matcher._read_weights()
-            # _read_ids() would decode the ids with a Python generator; accumulate() is the same sum in C.
-            result.update(zip(itertools.accumulate(matcher._data[0]), matcher._weights, strict=True))
+            ids, weights = matcher._data[0], matcher._data[1]
+            # What _read_ids() and _read_weights() decode, without their Python generators: the ids
+            # are deltas (accumulate() sums them in C); weights are None when all are 1.0, one float
+            # when all are equal, else one per posting.
+            if weights is None or isinstance(weights, float):
+                weights = itertools.repeat(1.0 if weights is None else weights, len(ids))
+            result.update(zip(itertools.accumulate(ids), weights, strict=True))
             matcher._next_block()
         return result
     while matcher.is_active():  # short lists kept inline in the term index, other codecs
