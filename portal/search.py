@@ -617,8 +617,7 @@ class _Scoring:
             b = getattr(weighting, "_field_B", {}).get(fieldname, weighting.B)  # BM25F(body_B=...) per field
             average = searcher.avg_field_length(fieldname) or 1
             # bm25(idf, tf, fl) = idf * tf * (K1 + 1) / (tf + norm[fl]), fl one of 256 length bytes
-            # (never 0, so that a document without the term divides 0 by something)
-            self._norms[fieldname] = [max(k1 * ((1 - b) + b * byte_to_length(n) / average), 1e-9) for n in range(256)]
+            self._norms[fieldname] = [k1 * ((1 - b) + b * byte_to_length(n) / average) for n in range(256)]
             for term in terms:
                 if searcher.doc_frequency(fieldname, term):
                     self._factor[(fieldname, term)] = boost * searcher.idf(fieldname, term) * (k1 + 1)
