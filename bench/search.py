@@ -99,6 +99,17 @@ def profile(query: str, repeats: int) -> None:
     pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
 
 
+def _outdated(directory: Path) -> bool:
+    """Whether ``directory`` holds an index built with another schema than the portal's."""
+    from whoosh import index as windex
+
+    from portal import search
+
+    if not directory.exists() or not windex.exists_in(str(directory)):
+        return False
+    return not search.schema_is_current(windex.open_dir(str(directory)).schema)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=100_000, help="documents to index (default 100,000)")
@@ -109,6 +120,9 @@ def main() -> None:
     args = parser.parse_args()
 
     directory = ROOT / "data" / f"search-{args.posts}"
+    if not args.rebuild and _outdated(directory):
+        print(f"the index in {directory} has an older schema: building it again")
+        args.rebuild = True
     if args.rebuild and directory.exists():
         shutil.rmtree(directory)
     built = directory.exists() and any(directory.iterdir())  # before create_app, which makes the folder

@@ -241,3 +241,134 @@ def test_a_common_word_counts_up_to_the_cap_and_the_page_says_so(web):
     html = web.get("/search/?q=uncommon").get_data(as_text=True)
     assert "۱ نتیجه" in html
     assert "+ نتیجه" not in html
+
+
+def _whoosh_ranking(words: list[str], filter_query=None) -> list[tuple[str, float]]:
+    """What Whoosh's own matchers score for ``words``: the query the backend computes without them."""
+    from whoosh import query as wq
+
+    clauses = [wq.Or([wq.Term("title", w, boost=search.TITLE_BOOST), wq.Term("body", w)]) for w in words]
+    searcher = search.backend()._current_searcher()
+    results = searcher.search(wq.And(clauses), limit=None, filter=filter_query)
+    return [(hit["key"], hit.score) for hit in results]
+
+
+def _ranking(query: str, **kwargs) -> list[tuple[str, float]]:
+    results = search.search(query, per_page=100, **kwargs)
+    return [(f"{hit.kind}:{hit.id}", hit.score) for hit in results.hits]
+
+
+def test_the_scores_are_whooshs_own_across_segments_and_deletions():
+    now = utcnow()
+    texts = [
+        ("Phone battery", "the battery of my phone drains"),
+        ("Battery", "battery battery battery and a phone"),
+        ("Screen", "a phone with a cracked screen and a weak battery"),
+        ("Phone", "nothing else"),
+        ("Charger", "the charger of the phone is hot and the battery too, " * 5),
+    ]
+    for batch in range(3):  # three commits: three segments
+        search.index_documents(
+            [
+                search.Document(
+                    kind="test" if i % 2 else "other",
+                    id=f"{batch}-{i}",
+                    title=title,
+                    body=body,
+                    url="/x",
+                    language="en" if i < 3 else "fa",
+                    category=str(i % 2),
+                    created_at=now - timedelta(days=batch * 10 + i),
+                )
+                for i, (title, body) in enumerate(texts)
+            ]
+        )
+    search.remove_documents("other", ["1-0"])
+    searcher = search.backend()._current_searcher()
+    assert len(searcher.reader().leaf_readers()) > 1
+    assert searcher.reader().has_deletions()
+    for query, words in [("phone", ["phone"]), ("battery phone", ["batteri", "phone"]), ("charger", ["charger"])]:
+        ours, theirs = _ranking(query), _whoosh_ranking(words)
+        assert [key for key, _ in ours] == [key for key, _ in theirs], query
+        assert [score for _, score in ours] == pytest.approx([score for _, score in theirs]), query
+    assert "other:1-0" not in dict(_ranking("phone"))
+    # Filters narrow without changing the order of what is left.
+    everything = [key for key, _ in _ranking("phone")]
+    for kwargs in [
+        {"kinds": ["test"]},
+        {"filters": search.Filters(category="1")},
+        {"filters": search.Filters(language="fa")},
+        {"filters": search.Filters(since=now - timedelta(days=12), until=now - timedelta(days=1))},
+    ]:
+        narrowed = [key for key, _ in _ranking("phone", **kwargs)]
+        assert narrowed, kwargs
+        assert narrowed == [key for key in everything if key in narrowed], kwargs
+        assert len(narrowed) < len(everything), kwargs
+    assert {key.split(":")[0] for key in dict(_ranking("phone", kinds=["test"]))} == {"test"}
+
+
+def _old_schema_index(directory) -> None:
+    """An index as an earlier version made it: title and body with positions."""
+    from whoosh import fields as wf
+    from whoosh import index as windex
+
+    current = search.whoosh_schema()
+    old = wf.Schema(**{name: current[name] for name in current.names() if name not in ("title", "body")})
+    old.add("title", wf.TEXT(analyzer=search.analyzer(), stored=True))
+    old.add("body", wf.TEXT(analyzer=search.analyzer(), stored=True))
+    directory.mkdir(parents=True, exist_ok=True)
+    windex.create_in(str(directory), old)
+
+
+def test_an_index_with_the_old_schema_still_answers_and_a_reindex_upgrades_it(app, search_index):
+    _old_schema_index(search_index)
+    topic = make_topic(title="Outdated index", body="written before the schema changed")
+    other = make_topic(title="Another topic", body="schema talk")
+    db.session.commit()
+    engine = search.backend()
+    assert engine.outdated()
+    assert {hit.id for hit in search.search("schema").hits} == {str(topic.id), str(other.id)}
+    # Reindexing one kind of an outdated index rebuilds every kind with the current schema.
+    search.reindex(["forum_topic"])
+    assert not engine.outdated()
+    assert search.search("outdated").hits[0].id == str(topic.id)
+    assert search.search("schema").total == 2
+
+
+def test_field_lengths_and_postings_read_without_the_codec_shortcuts_are_the_same():
+    _index(("Phone battery", "one two three"), ("Phone", ""), ("x", "phone " * 40))
+    reader = search.backend()._current_searcher().reader()
+
+    class Plain:
+        """The reader's public methods only (another codec): the slow paths of the shortcuts."""
+
+        def __init__(self, wrapped):
+            self._wrapped = wrapped
+
+        def doc_count_all(self):
+            return self._wrapped.doc_count_all()
+
+        def doc_field_length(self, docnum, fieldname, default=0):
+            return self._wrapped.doc_field_length(docnum, fieldname, default)
+
+        def __contains__(self, term):
+            return term in self._wrapped
+
+        def postings(self, fieldname, text):
+            return _Stepwise(self._wrapped.postings(fieldname, text))
+
+    class _Stepwise:
+        def __init__(self, matcher):
+            self._matcher = matcher
+            self.is_active, self.id, self.weight, self.next = (
+                matcher.is_active,
+                matcher.id,
+                matcher.weight,
+                matcher.next,
+            )
+
+    for field in ("title", "body"):
+        assert search._length_bytes(Plain(reader), field) == search._length_bytes(reader, field)
+        assert search._postings(Plain(reader), field, "phone") == search._postings(reader, field, "phone")
+    assert search._postings(reader, "body", "phone") == {2: 40.0}
+    assert search._length_bytes(reader, "body")[1] == 0
