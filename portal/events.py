@@ -147,13 +147,15 @@ class EventBus:
         return self._matching(self._subscribers, event_type) + effects
 
     def publish(self, evt: Event, session: Session | None = None) -> Event:
-        session = session if session is not None else db.session()
         for handler in self._matching(self._subscribers, evt.type):
             handler(evt)
         effects = self._matching(self._effects, evt.type)
         if effects and self._own_only and evt.is_external:
             effects = [handler for handler in effects if handler not in self._own_only]
         if effects:
+            # The session is looked up only when there is work to tie to it (a batch publishes
+            # thousands of events that no effect wants, and the lookup costs as much as matching).
+            session = session if session is not None else db.session()
             data = evt.to_dict()  # one copy for every effect: jobs only read it
             for handler in effects:
                 after_commit(run_effect, effect_name(handler), data, session=session)
