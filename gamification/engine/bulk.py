@@ -45,7 +45,7 @@ def one_of(column: Any, values: Iterable[Any]) -> sa.ColumnElement[bool]:
 
 def rows_at(table: str, keys: list[str], wanted: Iterable[tuple[Any, ...]], columns: list[str]) -> list[Any]:
     """``columns`` of the rows whose ``keys`` equal one of the ``wanted`` tuples: an equality join
-    with ``unnest`` of one array per key on PostgreSQL, ``(keys) IN (json_each(...))`` on SQLite.
+    with ``unnest`` of one array per key on PostgreSQL, with ``json_each(...)`` on SQLite.
 
     The join is on every key column, so PostgreSQL answers it with a hash join or primary-key
     probes. ``(a, b) IN (SELECT unnest(...), unnest(...))`` plus a filter on the other key columns
@@ -62,10 +62,11 @@ def rows_at(table: str, keys: list[str], wanted: Iterable[tuple[Any, ...]], colu
         joined = " AND ".join(f"t.{name} = v.{name}" for name in keys)
         sql = f"SELECT {picked} FROM {table} AS t JOIN ({select}) AS v ({', '.join(keys)}) ON {joined}"  # noqa: S608
         return list(db.session.connection().exec_driver_sql(sql, params))
-    parts = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(keys)))
-    listed = ", ".join(f"t.{name}" for name in keys)
-    sql = f"SELECT {picked} FROM {table} AS t WHERE ({listed}) IN (SELECT {parts} FROM json_each(?))"  # noqa: S608
-    return list(db.session.connection().exec_driver_sql(sql, (json.dumps(wanted),)))
+    # The wanted list drives the join: one primary-key probe per tuple (``(keys) IN (SELECT …)``
+    # probed only the key's first columns and filtered the rest).
+    joined = " AND ".join(f"t.{name} = json_extract(v.value, '$[{i}]')" for i, name in enumerate(keys))
+    sql = f"SELECT {picked} FROM json_each(?) AS v CROSS JOIN {table} AS t ON {joined}"  # noqa: S608
+    return list(db.session.connection().exec_driver_sql(sql, (json.dumps(list(set(wanted))),)))
 
 
 # --- driver-level writes -------------------------------------------------------------------------
