@@ -256,7 +256,9 @@ def record_events(data: dict[str, Any]) -> Any:
         else:
             items.append((index, _service_item(item, member_id)))
     if items:
-        for (index, _), outcome in zip(items, services.record_events([item for _, item in items]), strict=True):
+        # The members were resolved just above, in this transaction.
+        recorded = services.record_events([item for _, item in items], members_known=True)
+        for (index, _), outcome in zip(items, recorded, strict=True):
             outcomes[index] = _renamed(outcome) if isinstance(outcome, DomainError) else outcome
     db.session.commit()
     return {"results": [api.batch_result(i, outcome, _event_result) for i, outcome in enumerate(outcomes)]}

@@ -204,9 +204,12 @@ def record_event(
     return result
 
 
-def record_events(items: list[dict[str, Any]]) -> list[RecordedEvent | DomainError]:
+def record_events(items: list[dict[str, Any]], *, members_known: bool = False) -> list[RecordedEvent | DomainError]:
     """The batch path: each item is validated and processed as by :func:`record_event`; a bad item
-    becomes its DomainError in the result list and does not spoil the others."""
+    becomes its DomainError in the result list and does not spoil the others.
+
+    ``members_known``: the caller has just looked the members up in this transaction (the API
+    resolves its member references), so they are not looked up a second time."""
     if not isinstance(items, list) or len(items) > MAX_BATCH:
         raise ValidationFailed(_l("Send at most %(n)s events at once.", n=MAX_BATCH), fields={"events": "too_many"})
     results: list[RecordedEvent | DomainError | None] = [None] * len(items)
@@ -218,7 +221,7 @@ def record_events(items: list[dict[str, Any]]) -> list[RecordedEvent | DomainErr
             valid.append((index, _validate(item, f"{prefix}{index:012x}")))
         except DomainError as exc:
             results[index] = exc
-    if valid:
+    if valid and not members_known:
         known = set(
             db.session.scalars(sa.select(Member.id).where(one_of(Member.id, {it.member_id for _, it in valid})))
         )
