@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from gamification.engine import catalog, queries, services
 from portal.api import toolkit as api
-from portal.db import KeysetPage, db
+from portal.db import KeysetPage, begin_writing, db
 from portal.errors import DomainError, ValidationFailed
 
 MAX_BATCH = services.MAX_BATCH
@@ -233,6 +233,7 @@ def record_event(data: dict[str, Any]) -> Any:
     tags=("events",),
 )
 def record_events(data: dict[str, Any]) -> Any:
+    begin_writing(db.session)  # concurrent batches on SQLite wait for each other instead of colliding
     raw_events: list[Any] = data["events"]
     outcomes: list[Any] = [None] * len(raw_events)
     checked: list[tuple[int, dict[str, Any]]] = []
