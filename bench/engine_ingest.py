@@ -289,6 +289,12 @@ def main() -> None:
         help="also ingest through POST /api/v1/events/batch with an API key (see bench.engine_http)",
     )
     parser.add_argument(
+        "--clients",
+        type=int,
+        default=1,
+        help="with --http server: post the batches from this many concurrent connections (threads)",
+    )
+    parser.add_argument(
         "--no-freeze",
         action="store_true",
         help="skip gc.freeze() after start-up (wsgi.py freezes; this shows its share)",
@@ -345,7 +351,8 @@ def main() -> None:
         )
         if args.http:
             app.config["API_RATE_LIMIT"] = "100000 per minute"
-            with engine_http.sender(app, args.http, engine_http.create_key()) as send:
+            key = engine_http.create_key()
+            with engine_http.sender(app, args.http, key) as send:
                 engine_http.ingest(send, lambda s: _batch(rng, members, s), 2, serial_start=20_000_000)  # warm-up
                 rate, cpu_rate, count = engine_http.ingest(
                     send, lambda s: _batch(rng, members, s), args.batches, serial_start=30_000_000
@@ -354,6 +361,16 @@ def main() -> None:
                 f"ingest over HTTP ({args.http}): {count} events in 1,000-event batches: {rate:,.0f} events/s wall"
                 f" clock ({cpu_rate:,.0f} per CPU-second; the machine's load: {os.getloadavg()[0]:.1f})"
             )
+            if args.http == "server" and args.clients > 1:
+                with engine_http.senders(app, key, args.clients) as sends:
+                    rate, cpu_rate, count = engine_http.ingest(
+                        sends, lambda s: _batch(rng, members, s), args.batches, serial_start=40_000_000
+                    )
+                print(
+                    f"ingest over HTTP (server, {args.clients} concurrent clients): {count} events in 1,000-event"
+                    f" batches: {rate:,.0f} events/s wall clock ({cpu_rate:,.0f} per CPU-second; the machine's"
+                    f" load: {os.getloadavg()[0]:.1f})"
+                )
 
         if args.big:
             members = _fill_big(members, rng)

@@ -106,7 +106,22 @@ def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
 def _sqlite_on_begin(conn: sa.Connection) -> None:
     # pysqlite's own transaction handling is off (above); SQLAlchemy's docs recipe emits BEGIN itself.
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_LOCK_OPTION) else "BEGIN")
+
+
+WRITE_LOCK_OPTION = "portal_sqlite_write_lock"
+
+
+def begin_writing(session: Any) -> None:
+    """Ends the session's transaction and, on SQLite, starts the next one holding the write lock.
+
+    A SQLite transaction that reads before it writes cannot write once another connection has
+    committed since its first read (WAL mode answers SQLITE_BUSY at once; the busy timeout does
+    not apply): two concurrent batches of points would collide and be refused. A writer that
+    takes the lock first waits its turn instead. PostgreSQL's transactions are left as they are."""
+    session.commit()
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection(execution_options={WRITE_LOCK_OPTION: True})
 
 
 # --- keyset pagination -------------------------------------------------------------

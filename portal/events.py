@@ -94,6 +94,8 @@ def _plain_copy(value: Any) -> Any:
 
 
 Handler = Callable[[Event], None]
+# Per event type: (its subscribers, its effects), as a batch of publishes found them.
+Routes = dict[str, tuple[list[Handler], list[Handler]]]
 
 
 class EventBus:
@@ -146,14 +148,27 @@ class EventBus:
             effects = [handler for handler in effects if handler not in self._own_only]
         return self._matching(self._subscribers, event_type) + effects
 
-    def publish(self, evt: Event, session: Session | None = None) -> Event:
-        session = session if session is not None else db.session()
-        for handler in self._matching(self._subscribers, evt.type):
+    def publish(self, evt: Event, session: Session | None = None, *, routes: Routes | None = None) -> Event:
+        """``routes``: a dict the caller keeps for a batch of publishes (while no subscription
+        changes), in which the handlers of each event type are looked up once."""
+        if routes is None:
+            subscribers, effects = self._matching(self._subscribers, evt.type), self._matching(self._effects, evt.type)
+        else:
+            found = routes.get(evt.type)
+            if found is None:
+                found = routes[evt.type] = (
+                    self._matching(self._subscribers, evt.type),
+                    self._matching(self._effects, evt.type),
+                )
+            subscribers, effects = found
+        for handler in subscribers:
             handler(evt)
-        effects = self._matching(self._effects, evt.type)
         if effects and self._own_only and evt.is_external:
             effects = [handler for handler in effects if handler not in self._own_only]
         if effects:
+            # The session is looked up only when there is work to tie to it (a batch publishes
+            # thousands of events that no effect wants, and the lookup costs as much as matching).
+            session = session if session is not None else db.session()
             data = evt.to_dict()  # one copy for every effect: jobs only read it
             for handler in effects:
                 after_commit(run_effect, effect_name(handler), data, session=session)
@@ -170,8 +185,11 @@ def emit(
     source: tuple[str, Any] | None = None,
     attributes: dict[str, Any] | None = None,
     occurred_at: datetime | None = None,
+    routes: Routes | None = None,
 ) -> Event:
-    """Publishes a domain event in the current transaction (see the module docstring)."""
+    """Publishes a domain event in the current transaction (see the module docstring).
+
+    ``routes``: for a writer that emits many events at once (see :meth:`EventBus.publish`)."""
     evt = Event(
         type=event_type,
         member_id=member_id,
@@ -179,7 +197,7 @@ def emit(
         attributes=dict(attributes or {}),
         occurred_at=occurred_at or utcnow(),
     )
-    return bus.publish(evt)
+    return bus.publish(evt, routes=routes)
 
 
 def subscriber(pattern: str) -> Callable[[Handler], Handler]:

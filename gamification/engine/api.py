@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from gamification.engine import catalog, queries, services
 from portal.api import toolkit as api
-from portal.db import KeysetPage, db
+from portal.db import KeysetPage, begin_writing, db
 from portal.errors import DomainError, ValidationFailed
 
 MAX_BATCH = services.MAX_BATCH
@@ -233,6 +233,7 @@ def record_event(data: dict[str, Any]) -> Any:
     tags=("events",),
 )
 def record_events(data: dict[str, Any]) -> Any:
+    begin_writing(db.session)  # concurrent batches on SQLite wait for each other instead of colliding
     raw_events: list[Any] = data["events"]
     outcomes: list[Any] = [None] * len(raw_events)
     checked: list[tuple[int, dict[str, Any]]] = []
@@ -256,7 +257,9 @@ def record_events(data: dict[str, Any]) -> Any:
         else:
             items.append((index, _service_item(item, member_id)))
     if items:
-        for (index, _), outcome in zip(items, services.record_events([item for _, item in items]), strict=True):
+        # The members were resolved just above, in this transaction.
+        recorded = services.record_events([item for _, item in items], members_known=True)
+        for (index, _), outcome in zip(items, recorded, strict=True):
             outcomes[index] = _renamed(outcome) if isinstance(outcome, DomainError) else outcome
     db.session.commit()
     return {"results": [api.batch_result(i, outcome, _event_result) for i, outcome in enumerate(outcomes)]}

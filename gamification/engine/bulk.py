@@ -45,7 +45,7 @@ def one_of(column: Any, values: Iterable[Any]) -> sa.ColumnElement[bool]:
 
 def rows_at(table: str, keys: list[str], wanted: Iterable[tuple[Any, ...]], columns: list[str]) -> list[Any]:
     """``columns`` of the rows whose ``keys`` equal one of the ``wanted`` tuples: an equality join
-    with ``unnest`` of one array per key on PostgreSQL, ``(keys) IN (json_each(...))`` on SQLite.
+    with ``unnest`` of one array per key on PostgreSQL, with ``json_each(...)`` on SQLite.
 
     The join is on every key column, so PostgreSQL answers it with a hash join or primary-key
     probes. ``(a, b) IN (SELECT unnest(...), unnest(...))`` plus a filter on the other key columns
@@ -62,10 +62,11 @@ def rows_at(table: str, keys: list[str], wanted: Iterable[tuple[Any, ...]], colu
         joined = " AND ".join(f"t.{name} = v.{name}" for name in keys)
         sql = f"SELECT {picked} FROM {table} AS t JOIN ({select}) AS v ({', '.join(keys)}) ON {joined}"  # noqa: S608
         return list(db.session.connection().exec_driver_sql(sql, params))
-    parts = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(keys)))
-    listed = ", ".join(f"t.{name}" for name in keys)
-    sql = f"SELECT {picked} FROM {table} AS t WHERE ({listed}) IN (SELECT {parts} FROM json_each(?))"  # noqa: S608
-    return list(db.session.connection().exec_driver_sql(sql, (json.dumps(wanted),)))
+    # The wanted list drives the join: one primary-key probe per tuple (``(keys) IN (SELECT …)``
+    # probed only the key's first columns and filtered the rest).
+    joined = " AND ".join(f"t.{name} = json_extract(v.value, '$[{i}]')" for i, name in enumerate(keys))
+    sql = f"SELECT {picked} FROM json_each(?) AS v CROSS JOIN {table} AS t ON {joined}"  # noqa: S608
+    return list(db.session.connection().exec_driver_sql(sql, (json.dumps(list(set(wanted))),)))
 
 
 # --- driver-level writes -------------------------------------------------------------------------
@@ -104,8 +105,35 @@ def _unnest(table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> tupl
 
     PostgreSQL then plans and runs one statement for the whole batch, where an executemany runs
     one per row (a round trip and an executor start each)."""
-    casts = ", ".join(f"%s::{kind}" for kind in _array_types(table, columns))
-    return f"SELECT * FROM unnest({casts})", tuple(list(values) for values in zip(*rows, strict=True))  # noqa: S608 - types from the models
+    kinds = _array_types(table, columns)
+    casts = ", ".join(f"%s::{kind}" for kind in kinds)
+    arrays = tuple(_array_literal(values, kind) for values, kind in zip(zip(*rows, strict=True), kinds, strict=True))
+    return f"SELECT * FROM unnest({casts})", arrays  # noqa: S608 - types from the models
+
+
+def _quoted(value: Any) -> str:
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _array_literal(values: tuple[Any, ...], kind: str) -> str:
+    """A PostgreSQL array in its text form (``{1,NULL,3}``, ``{"a","b \\"c\\""}``), which the
+    statement casts to the column's array type.
+
+    psycopg adapts a list element by element in Python: 14 ms of CPU for the 22,000 values of a
+    batch's ledger rows, where joining the text takes 4 ms. Numbers and booleans are written
+    bare; every other value is quoted, with backslashes and double quotes escaped, so no text
+    can end an element or the array."""
+    if kind.startswith(("INTEGER", "BIGINT", "SMALLINT")):
+        return "{" + ",".join("NULL" if v is None else str(int(v)) for v in values) + "}"
+    if kind.startswith("BOOLEAN"):
+        return "{" + ",".join("NULL" if v is None else ("t" if v else "f") for v in values) + "}"
+    if kind.startswith(("TIMESTAMP", "DATE")):
+        return (
+            "{"
+            + ",".join("NULL" if v is None else _quoted(v if isinstance(v, str) else v.isoformat()) for v in values)
+            + "}"
+        )
+    return "{" + ",".join("NULL" if v is None else _quoted(v) for v in values) + "}"
 
 
 def insert_rows(table: str, columns: list[str], rows: list[tuple[Any, ...]], *, suffix: str = "") -> None:

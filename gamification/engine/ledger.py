@@ -13,7 +13,7 @@ from gamification.engine import catalog
 from gamification.engine.bulk import insert_rows, one_of
 from gamification.engine.models import Balance, CapCounter, PeriodTotal, PointEntry, Rule
 from portal.db import db, utcnow
-from portal.events import emit
+from portal.events import Routes, emit
 
 
 def is_reversing(event_type: str) -> bool:
@@ -465,6 +465,7 @@ def verify_balances(*, fix: bool = False) -> list[Difference]:
 
 def announce(live: list[tuple[int, Any]], outcomes: list[Any]) -> None:
     """``points.awarded`` for every event that changed points (webhooks and live pages listen)."""
+    routes: Routes = {}
     for i, item in live:
         awarded = outcomes[i].awarded
         if awarded:
@@ -477,4 +478,5 @@ def announce(live: list[tuple[int, Any]], outcomes: list[Any]) -> None:
                     "awards": [{"rule": code, "points": points} for code, points in awarded],
                     "points": sum(points for _, points in awarded),
                 },
+                routes=routes,
             )

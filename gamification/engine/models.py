@@ -68,11 +68,46 @@ class PointEntry(db.Model):
     idempotency key of a reversed award change (so a restored source can pay again)."""
 
     __tablename__ = "point_entries"
+    # The indexes on columns that most entries leave empty are partial (``IS NOT NULL``): an earning
+    # entry then skips them, and every query that uses one compares the column (``<=``, ``=``), which
+    # implies the predicate on both databases, whatever the parameter's value.
     __table_args__ = (
         sa.Index("ix_point_entries_member_id_id", "member_id", "id"),
         sa.Index("ix_point_entries_source", "source_kind", "source_id"),
-        sa.Index("ix_point_entries_expiry", "expires_at", "remaining"),
-        sa.Index("ix_point_entries_pending", "status", "available_at"),
+        sa.Index(
+            "ix_point_entries_expiry",
+            "expires_at",
+            "remaining",
+            postgresql_where=sa.text("expires_at IS NOT NULL"),
+            sqlite_where=sa.text("expires_at IS NOT NULL"),
+        ),
+        # available_at is set only on pending entries (purchases in their return window).
+        sa.Index(
+            "ix_point_entries_pending",
+            "status",
+            "available_at",
+            postgresql_where=sa.text("available_at IS NOT NULL"),
+            sqlite_where=sa.text("available_at IS NOT NULL"),
+        ),
+        sa.Index(
+            "ix_point_entries_reverses_id",
+            "reverses_id",
+            postgresql_where=sa.text("reverses_id IS NOT NULL"),
+            sqlite_where=sa.text("reverses_id IS NOT NULL"),
+        ),
+        # Serves the foreign key's ON DELETE SET NULL (``actor_id = :id``); only adjustments have an actor.
+        sa.Index(
+            "ix_point_entries_actor_id",
+            "actor_id",
+            postgresql_where=sa.text("actor_id IS NOT NULL"),
+            sqlite_where=sa.text("actor_id IS NOT NULL"),
+        ),
+        sa.Index(
+            "ix_point_entries_qualifying_until",
+            "qualifying_until",
+            postgresql_where=sa.text("qualifying_until IS NOT NULL"),
+            sqlite_where=sa.text("qualifying_until IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
@@ -90,16 +125,16 @@ class PointEntry(db.Model):
     source_kind: Mapped[str | None] = mapped_column(sa.String(40))
     source_id: Mapped[str | None] = mapped_column(sa.String(100))
     idempotency_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
-    reverses_id: Mapped[int | None] = mapped_column(sa.BigInteger, index=True)
+    reverses_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     is_reversed: Mapped[bool] = mapped_column(default=False)
     category_id: Mapped[int | None] = mapped_column()
     reason: Mapped[str | None] = mapped_column(sa.String(300))
-    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("members.id", ondelete="SET NULL"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("members.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     available_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     expiry_warned: Mapped[bool] = mapped_column(default=False)
-    qualifying_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    qualifying_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     qualifying_aged: Mapped[bool] = mapped_column(default=False)
 
 

@@ -429,18 +429,20 @@ def _process_live(live: list[tuple[int, Incoming]], outcomes: list[Outcome], now
 def _load_counters(
     candidates: list[Any], keys_now: dict[str, str], config: Any
 ) -> dict[tuple[int, int, str, str], int]:
-    """The cap counters this batch may touch: each member's capped rules it has candidates for, and
-    the global daily counter (rule 0) of members with a community award in view."""
+    """The cap counters this batch may touch: the periods each member's capped rules it has
+    candidates for are capped in, and the global daily counter (rule 0) of members with a
+    community award in view. Only those are read: a rule capped per day needs no week, month
+    or lifetime row."""
     daily = bool(config["POINTS_DAILY_COMMUNITY_CAP"])
-    pairs: set[tuple[int, int]] = set()
+    wanted_set: set[tuple[int, int, str, str]] = set()
     for _, it, rule, _ in candidates:
-        if rule.caps:
-            pairs.add((it.member_id, rule.id))
+        for period in rule.caps:
+            wanted_set.add((it.member_id, rule.id, period, keys_now[period]))
         if daily and rule.community:
-            pairs.add((it.member_id, GLOBAL_CAP_RULE))
-    if not pairs:
+            wanted_set.add((it.member_id, GLOBAL_CAP_RULE, "day", keys_now["day"]))
+    if not wanted_set:
         return {}
-    wanted = [(m, r, period, key) for m, r in sorted(pairs) for period, key in keys_now.items()]
+    wanted = sorted(wanted_set)
     keys = ["member_id", "rule_id", "period", "period_key"]
     found = bulk.rows_at(CapCounter.__tablename__, keys, wanted, [*keys, "points"])
     return {(m, r, p, k): n for m, r, p, k, n in found}

@@ -12,7 +12,7 @@ from gamification.engine.bulk import insert_rows, one_of, time_writer
 from gamification.engine.models import Badge, Balance, MemberBadge, StoredEvent, Tier
 from gamification.engine.rules import tier_for
 from portal.db import db, utcnow
-from portal.events import emit
+from portal.events import Routes, emit
 from portal.notifications.services import notify, notify_many
 
 POINTS_URL = "/points"
@@ -163,8 +163,15 @@ def award_badges(
             [(m, b.id, earned_at) for m, b in awarded],
             suffix="ON CONFLICT DO NOTHING",
         )
+        routes: Routes = {}
         for member_id, badge in awarded:
-            emit("badge.earned", member_id=member_id, source=("badge", badge.id), attributes={"badge": badge.code})
+            emit(
+                "badge.earned",
+                member_id=member_id,
+                source=("badge", badge.id),
+                attributes={"badge": badge.code},
+                routes=routes,
+            )
         notify_many(
             [
                 (m, "points.badge_earned", {"fa": b.name_fa, "en": b.name_en, "icon": b.icon}, POINTS_URL)

@@ -21,7 +21,7 @@ from gamification.engine.pipeline import Incoming
 from portal.accounts.models import Member
 from portal.db import db, utcnow
 from portal.errors import Conflict, DomainError, NotAllowed, NotFound, ValidationFailed
-from portal.events import EXTERNAL_SOURCE_PREFIX, Event, bus, emit
+from portal.events import EXTERNAL_SOURCE_PREFIX, Event, Routes, bus, emit
 
 MAX_BATCH = 1000
 MAX_KEY_LENGTH = 150
@@ -204,9 +204,12 @@ def record_event(
     return result
 
 
-def record_events(items: list[dict[str, Any]]) -> list[RecordedEvent | DomainError]:
+def record_events(items: list[dict[str, Any]], *, members_known: bool = False) -> list[RecordedEvent | DomainError]:
     """The batch path: each item is validated and processed as by :func:`record_event`; a bad item
-    becomes its DomainError in the result list and does not spoil the others."""
+    becomes its DomainError in the result list and does not spoil the others.
+
+    ``members_known``: the caller has just looked the members up in this transaction (the API
+    resolves its member references), so they are not looked up a second time."""
     if not isinstance(items, list) or len(items) > MAX_BATCH:
         raise ValidationFailed(_l("Send at most %(n)s events at once.", n=MAX_BATCH), fields={"events": "too_many"})
     results: list[RecordedEvent | DomainError | None] = [None] * len(items)
@@ -218,7 +221,7 @@ def record_events(items: list[dict[str, Any]]) -> list[RecordedEvent | DomainErr
             valid.append((index, _validate(item, f"{prefix}{index:012x}")))
         except DomainError as exc:
             results[index] = exc
-    if valid:
+    if valid and not members_known:
         known = set(
             db.session.scalars(sa.select(Member.id).where(one_of(Member.id, {it.member_id for _, it in valid})))
         )
@@ -273,11 +276,11 @@ def _admit(fresh: list[Incoming]) -> dict[str, Exception]:
     # In member order (each member's events keep theirs): gates lock per-member rows (moderation's
     # trust row), and concurrent batches that take them in one order cannot deadlock.
     ordered = sorted((it for it in fresh if _others_listen(it.type, listening)), key=lambda it: it.member_id)
-    _publish_all(ordered, refused)
+    _publish_all(ordered, refused, {})
     return refused
 
 
-def _publish_all(items: list[Incoming], refused: dict[str, Exception]) -> None:
+def _publish_all(items: list[Incoming], refused: dict[str, Exception], routes: Routes) -> None:
     """Publishes the events in one savepoint. When a subscriber refuses one, the savepoint is rolled
     back (with the after-commit work queued inside it), the events before it are published again in
     their own savepoint, and the rest go on after it: one savepoint per refusal, not per event."""
@@ -288,17 +291,17 @@ def _publish_all(items: list[Incoming], refused: dict[str, Exception]) -> None:
         try:
             with db.session.begin_nested():
                 for failed in range(start, len(items)):
-                    _publish(items[failed])
+                    _publish(items[failed], routes)
             return
         except DomainError as exc:
             _drop_work_since(queued)
             refused[items[failed].event_id] = exc
             if failed > start:
-                _publish_all(items[start:failed], refused)
+                _publish_all(items[start:failed], refused, routes)
             start = failed + 1
 
 
-def _publish(item: Incoming) -> None:
+def _publish(item: Incoming, routes: Routes) -> None:
     bus.publish(
         Event(
             type=item.type,
@@ -307,7 +310,8 @@ def _publish(item: Incoming) -> None:
             attributes=item.attributes,
             occurred_at=item.occurred_at or utcnow(),
             id=item.event_id,
-        )
+        ),
+        routes=routes,
     )
 
 

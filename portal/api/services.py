@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from portal.accounts.models import Member, Organisation
 from portal.accounts.services import new_referral_code, normalise_email, normalise_phone, profile_completion
@@ -121,15 +121,22 @@ def touch_api_key(key: ApiKey) -> bool:
     now = utcnow()
     if key.last_used_at is not None and now - key.last_used_at < LAST_USED_RESOLUTION:
         return False
-    result = db.session.execute(
-        sa.update(ApiKey)
-        .where(
-            ApiKey.id == key.id,
-            sa.or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < now - LAST_USED_RESOLUTION),
-        )
-        .values(last_used_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    try:
+        with db.session.begin_nested():
+            result = db.session.execute(
+                sa.update(ApiKey)
+                .where(
+                    ApiKey.id == key.id,
+                    sa.or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < now - LAST_USED_RESOLUTION),
+                )
+                .values(last_used_at=now)
+                .execution_options(synchronize_session=False)
+            )
+    except OperationalError:
+        # SQLite: a concurrent request with this key wrote since this one's first read, so this
+        # transaction may not write (WAL answers "database is locked" at once); the other one
+        # records the use.
+        return False
     return bool(result.rowcount)
 
 

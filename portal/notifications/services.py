@@ -65,15 +65,24 @@ def push_notifications(notification_ids: list[int]) -> None:
             .group_by(Notification.member_id)
         ).all()
     )
+    # One locale switch per language, not per notification: a batch's hundreds of badges would
+    # otherwise spend more on switching Babel's locale than on rendering the texts.
+    default = current_app.config["DEFAULT_LANGUAGE"]
+    by_language: dict[str, list[Notification]] = {}
     for notification, language in rows:
-        with force_locale(language or current_app.config["DEFAULT_LANGUAGE"]):
-            text = render_text(notification.kind, notification.params)
+        by_language.setdefault(language or default, []).append(notification)
+    texts: dict[int, str] = {}
+    for language, group in by_language.items():
+        with force_locale(language):
+            for notification in group:
+                texts[notification.id] = render_text(notification.kind, notification.params)
+    for notification, _ in rows:
         realtime.emit_to_member(
             notification.member_id,
             "notification",
             {
                 "id": notification.id,
-                "text": text,
+                "text": texts[notification.id],
                 "url": notification.url,
                 "unread": unread.get(notification.member_id, 0),
             },

@@ -254,3 +254,35 @@ def test_moderation_leaves_an_outside_systems_content_events_alone(app):
     assert [r.awarded for r in results] == [[("topic", 4)]] * 3
     sources = db.session.execute(sa.select(StoredEvent.source_kind, StoredEvent.source_id)).all()
     assert sorted(sources) == [("ext.topic", "1"), ("ext.topic", "2"), ("ext.topic", "3")]
+
+
+def test_awkward_text_in_a_batch_is_stored_as_sent():
+    """The batch writes reach PostgreSQL as array literals: quotes, backslashes, braces, commas,
+    the word NULL, blanks and Persian text must come back exactly, and missing values as NULL."""
+    member = MemberFactory()
+    RuleFactory(event_type="survey.answered", code="survey", points=3)
+    references = ['a"b', "c\\d", "{x,y}", "NULL", " padded ", "پرسش‌نامه", '\\"', "e,f"]
+    items = [
+        {
+            "member_id": member.id,
+            "event_type": "survey.answered",
+            "idempotency_key": f"k-{reference}",
+            "attributes": {"reference": reference, "note": reference},
+        }
+        for reference in references
+    ]
+    items.append({"member_id": member.id, "event_type": "survey.answered", "attributes": {"reference": "plain"}})
+    results = record_events(items)
+    assert all(not isinstance(r, DomainError) for r in results)
+    db.session.commit()
+    stored = {e.source_id: e for e in db.session.scalars(sa.select(StoredEvent))}
+    assert set(stored) == {*references, "plain"}
+    for reference in references:
+        assert stored[reference].idempotency_key == f"k-{reference}".strip()  # keys are trimmed
+        assert stored[reference].attributes["note"] == reference
+    assert stored["plain"].idempotency_key is None
+    assert stored["plain"].amount is None
+    entries = db.session.scalars(sa.select(PointEntry).where(PointEntry.member_id == member.id)).all()
+    assert sorted(e.source_id for e in entries) == sorted([*references, "plain"])
+    assert all(e.available_at is None and e.expires_at is None and e.category_id is None for e in entries)
+    assert db.session.get(Balance, member.id).spendable == 3 * len(entries)
