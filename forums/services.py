@@ -640,11 +640,20 @@ def record_view(topic_id: int) -> None:
         due = dict(_pending_views)
         _pending_views.clear()
     table = Topic.__table__
-    for pending_id, count in sorted(due.items()):
-        db.session.execute(
-            sa.update(table).where(table.c.id == pending_id).values(view_count=table.c.view_count + count),
-            execution_options={"forum_pages_unchanged": True},  # the page cache's generation stays
-        )
+    try:
+        with db.session.begin_nested():
+            for pending_id, count in sorted(due.items()):
+                db.session.execute(
+                    sa.update(table).where(table.c.id == pending_id).values(view_count=table.c.view_count + count),
+                    execution_options={"forum_pages_unchanged": True},  # the page cache's generation stays
+                )
+    except sa.exc.OperationalError:
+        # SQLite: another process wrote since this transaction's first read (the page cache's
+        # generation), so it may not write now; WAL answers "database is locked" at once, whatever
+        # the busy timeout. The views wait for the next flush instead of failing the page.
+        with _views_lock:
+            for pending_id, count in due.items():
+                _pending_views[pending_id] = _pending_views.get(pending_id, 0) + count
 
 
 def store_upload(*, actor: Member, stream: IO[bytes] | bytes) -> str:

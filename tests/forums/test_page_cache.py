@@ -354,3 +354,26 @@ def test_a_visitor_without_a_session_switches_language_from_a_tokenless_page(app
         assert member.post("/lang", data={"lang": "en"}).status_code == 400  # members still need the token
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_a_view_flush_that_may_not_write_keeps_its_views_for_the_next_flush(web, topic, app, monkeypatch):
+    # On SQLite a transaction that read before another process wrote may not write ("database is
+    # locked" at once); the page must still be served and the views counted later.
+    app.config["FORUM_VIEW_FLUSH_SECONDS"] = 0
+    before = fresh(db.session.get(Topic, topic.id)).view_count
+    real_execute = db.session.execute
+    refused = []
+
+    def locked(statement, *args, **kwargs):
+        if getattr(getattr(statement, "table", None), "name", None) == Topic.__tablename__ and not refused:
+            refused.append(statement)
+            raise sa.exc.OperationalError("UPDATE forum_topics", {}, Exception("database is locked"))
+        return real_execute(statement, *args, **kwargs)
+
+    monkeypatch.setattr(db.session, "execute", locked)
+    assert web.get(f"/forums/t/{topic.id}").status_code == 200
+    assert refused
+    monkeypatch.undo()
+    assert fresh(db.session.get(Topic, topic.id)).view_count == before
+    assert web.get(f"/forums/t/{topic.id}").status_code == 200
+    assert fresh(db.session.get(Topic, topic.id)).view_count == before + 2
