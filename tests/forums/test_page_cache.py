@@ -377,3 +377,27 @@ def test_a_view_flush_that_may_not_write_keeps_its_views_for_the_next_flush(web,
     assert fresh(db.session.get(Topic, topic.id)).view_count == before
     assert web.get(f"/forums/t/{topic.id}").status_code == 200
     assert fresh(db.session.get(Topic, topic.id)).view_count == before + 2
+
+
+def test_on_postgresql_the_fast_path_reads_the_generation_on_a_held_autocommit_connection(app, monkeypatch):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the held connection is for PostgreSQL; SQLite reads through the session")
+    committed = db.engine.connect()
+    try:
+        expected = committed.exec_driver_sql("SELECT generation FROM forum_page_stamp WHERE id = 1").scalar()
+    finally:
+        committed.close()
+    monkeypatch.setattr(db.session, "get_bind", lambda *a, **k: db.engine)  # a session not bound to a test transaction
+    try:
+        assert pagecache._cookieless_generation() == expected
+        held = pagecache._held.connections[id(db.engine)]
+        assert held.connection.dbapi_connection.autocommit is True  # no BEGIN, no rollback
+        assert pagecache._cookieless_generation() == expected
+        assert pagecache._held.connections[id(db.engine)] is held  # one connection per thread, kept
+        held.invalidate()  # as after a server restart
+        assert pagecache._cookieless_generation() == expected
+        assert pagecache._held.connections[id(db.engine)] is not held
+    finally:
+        for connection in pagecache._held.connections.values():
+            connection.close()
+        pagecache._held.connections.clear()
