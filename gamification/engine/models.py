@@ -63,6 +63,12 @@ class Rule(TimestampMixin, db.Model):
         return {period: cap for period, cap in found.items() if cap is not None}
 
 
+def _filled_only(name: str, *columns: str, filled: str | None = None) -> sa.Index:
+    """An index of the rows whose ``filled`` column (the first one by default) is not NULL."""
+    where = sa.text(f"{filled or columns[0]} IS NOT NULL")
+    return sa.Index(name, *columns, postgresql_where=where, sqlite_where=where)
+
+
 class PointEntry(db.Model):
     """One change of a member's points. Rows are never deleted; only status, ``remaining`` and the
     idempotency key of a reversed award change (so a restored source can pay again)."""
@@ -74,40 +80,13 @@ class PointEntry(db.Model):
     __table_args__ = (
         sa.Index("ix_point_entries_member_id_id", "member_id", "id"),
         sa.Index("ix_point_entries_source", "source_kind", "source_id"),
-        sa.Index(
-            "ix_point_entries_expiry",
-            "expires_at",
-            "remaining",
-            postgresql_where=sa.text("expires_at IS NOT NULL"),
-            sqlite_where=sa.text("expires_at IS NOT NULL"),
-        ),
+        _filled_only("ix_point_entries_expiry", "expires_at", "remaining"),
         # available_at is set only on pending entries (purchases in their return window).
-        sa.Index(
-            "ix_point_entries_pending",
-            "status",
-            "available_at",
-            postgresql_where=sa.text("available_at IS NOT NULL"),
-            sqlite_where=sa.text("available_at IS NOT NULL"),
-        ),
-        sa.Index(
-            "ix_point_entries_reverses_id",
-            "reverses_id",
-            postgresql_where=sa.text("reverses_id IS NOT NULL"),
-            sqlite_where=sa.text("reverses_id IS NOT NULL"),
-        ),
+        _filled_only("ix_point_entries_pending", "status", "available_at", filled="available_at"),
+        _filled_only("ix_point_entries_reverses_id", "reverses_id"),
         # Serves the foreign key's ON DELETE SET NULL (``actor_id = :id``); only adjustments have an actor.
-        sa.Index(
-            "ix_point_entries_actor_id",
-            "actor_id",
-            postgresql_where=sa.text("actor_id IS NOT NULL"),
-            sqlite_where=sa.text("actor_id IS NOT NULL"),
-        ),
-        sa.Index(
-            "ix_point_entries_qualifying_until",
-            "qualifying_until",
-            postgresql_where=sa.text("qualifying_until IS NOT NULL"),
-            sqlite_where=sa.text("qualifying_until IS NOT NULL"),
-        ),
+        _filled_only("ix_point_entries_actor_id", "actor_id"),
+        _filled_only("ix_point_entries_qualifying_until", "qualifying_until"),
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
