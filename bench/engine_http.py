@@ -53,22 +53,8 @@ def sender(app: Flask, mode: str, key: str) -> Iterator[Send]:
 
         yield send_client
         return
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    connection = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=300)
-    try:
-
-        def send_socket(body: bytes) -> tuple[int, dict[str, Any]]:
-            connection.request("POST", "/api/v1/events/batch", body=body, headers=headers)
-            response = connection.getresponse()
-            return response.status, json.loads(response.read())
-
-        yield send_socket
-    finally:
-        connection.close()
-        server.shutdown()
-        thread.join(10)
+    with senders(app, key, 1) as sends:
+        yield sends[0]
 
 
 @contextmanager
