@@ -194,16 +194,20 @@ class PageStore:
 _stores: dict[int, PageStore] = {}
 
 
-def store() -> PageStore:
-    """This application's store (tests build several applications in one process)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    found = _stores.get(id(app))
+def _store_of(stores: dict[int, PageStore], app: Any) -> PageStore:
+    """``app``'s store in ``stores``, made anew when the entry bound in its config changed."""
+    found = stores.get(id(app))
     if found is None or found.max_entries != app.config.get("FORUM_PAGE_CACHE_ENTRIES", 500):
-        found = _stores[id(app)] = PageStore(
+        found = stores[id(app)] = PageStore(
             int(app.config.get("FORUM_PAGE_CACHE_ENTRIES", 500)),
             int(app.config.get("FORUM_PAGE_CACHE_BYTES", 32 * 1024 * 1024)),
         )
     return found
+
+
+def store() -> PageStore:
+    """This application's store (tests build several applications in one process)."""
+    return _store_of(_stores, current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 def clear_all() -> None:
@@ -244,6 +248,8 @@ def anonymous_cache(on_hit: Callable[..., None] | None = None) -> Callable[[Call
             max_age = float(current_app.config.get("FORUM_PAGE_CACHE_SECONDS", 60))
             body = store().get(key, max_age)
             if body is not None:
+                # A page first rendered for a visitor with cookies reaches the fast path from here.
+                _keep_for_cookieless(key[2], body, on_hit, dict(kwargs))
                 if on_hit is not None:
                     on_hit(**kwargs)
                     db.session.commit()
@@ -306,14 +312,8 @@ _cookieless_stores: dict[int, PageStore] = {}
 
 
 def cookieless_store(app: Any = None) -> PageStore:
-    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
-    found = _cookieless_stores.get(id(app))
-    if found is None:
-        found = _cookieless_stores[id(app)] = PageStore(
-            int(app.config.get("FORUM_PAGE_CACHE_ENTRIES", 500)),
-            int(app.config.get("FORUM_PAGE_CACHE_BYTES", 32 * 1024 * 1024)),
-        )
-    return found
+    """This application's store of pages for cookieless visitors."""
+    return _store_of(_cookieless_stores, app or current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 _DROPPED_HEADERS = frozenset({"set-cookie", "content-length", "x-page-cache"})

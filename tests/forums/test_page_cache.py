@@ -401,3 +401,21 @@ def test_on_postgresql_the_fast_path_reads_the_generation_on_a_held_autocommit_c
         for connection in pagecache._held.connections.values():
             connection.close()
         pagecache._held.connections.clear()
+
+
+def test_a_page_first_rendered_for_a_visitor_with_cookies_reaches_the_fast_path(app, topic, past_the_application):
+    path = f"/forums/t/{topic.id}"
+    reader = make_client(app)
+    use_language(reader, "fa")  # a session cookie, in the language cookieless visitors get
+    assert _read(reader, path)[0] == "miss"
+    visitor = _cookieless(app)
+    reached = len(past_the_application)
+    first = visitor.get(path)
+    assert first.headers["X-Page-Cache"] == "hit"  # from the application's store
+    assert len(past_the_application) == reached + 1
+    second = visitor.get(path)
+    assert second.headers["X-Page-Cache"] == "hit"
+    assert len(past_the_application) == reached + 1  # answered in front of the application
+    assert "Set-Cookie" not in second.headers
+    assert not CSRF_INPUT.search(second.get_data(as_text=True))
+    assert second.headers["Content-Security-Policy"] == first.headers["Content-Security-Policy"]
