@@ -26,8 +26,9 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from bench import engine_http
-from gamification.engine import bulk, catalog, demo, pipeline, queries, services
+from gamification.engine import catalog, demo, pipeline, queries, services
 from gamification.engine.models import Balance, PointEntry
+from portal import bulk
 from portal.accounts.models import Member
 from portal.app import create_app
 from portal.db import db, utcnow

@@ -10,8 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from gamification.engine import catalog
-from gamification.engine.bulk import insert_rows, one_of
 from gamification.engine.models import Balance, CapCounter, PeriodTotal, PointEntry, Rule
+from portal.bulk import insert_rows, one_of
 from portal.db import db, utcnow
 from portal.events import Routes, emit
 

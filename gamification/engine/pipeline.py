@@ -20,8 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from gamification.engine import bulk, catalog, ledger, progress
-from gamification.engine.bulk import one_of
+from gamification.engine import catalog, ledger, progress
 from gamification.engine.ledger import lock_balances
 from gamification.engine.models import (
     CapCounter,
@@ -40,8 +39,10 @@ from gamification.engine.rules import (
     split_feeds,
     with_multiplier,
 )
+from portal import bulk
 from portal.accounts.models import Member
 from portal.accounts.services import profile_completion
+from portal.bulk import one_of
 from portal.db import db, utcnow
 
 GLOBAL_CAP_RULE = catalog.GLOBAL_CAP_RULE

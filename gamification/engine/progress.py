@@ -8,9 +8,9 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from flask import current_app
 
-from gamification.engine.bulk import insert_rows, one_of, time_writer
 from gamification.engine.models import Badge, Balance, MemberBadge, StoredEvent, Tier
 from gamification.engine.rules import tier_for
+from portal.bulk import insert_rows, one_of, time_writer
 from portal.db import db, utcnow
 from portal.events import Routes, emit
 from portal.notifications.services import notify, notify_many

@@ -15,10 +15,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from gamification.engine import catalog, kinds, ledger, pipeline, referrals  # noqa: F401 - kinds registers notification kinds
-from gamification.engine.bulk import one_of
 from gamification.engine.models import FEEDS, RULE_FIELDS, Badge, Balance, Rule, Tier
 from gamification.engine.pipeline import Incoming
 from portal.accounts.models import Member
+from portal.bulk import one_of
 from portal.db import db, utcnow
 from portal.errors import Conflict, DomainError, NotAllowed, NotFound, ValidationFailed
 from portal.events import EXTERNAL_SOURCE_PREFIX, Event, Routes, bus, emit

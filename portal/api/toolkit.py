@@ -70,6 +70,7 @@ from portal.api.schema import (  # noqa: F401 - re-exported for the endpoint mod
     Type,
     clean_text,
 )
+from portal.bulk import one_of
 from portal.db import InvalidCursor, KeysetPage, db
 from portal.errors import DomainError, NotAllowed, NotFound, ValidationFailed
 from portal.extensions import csrf, limiter
@@ -462,7 +463,7 @@ def resolve_member_ids(refs: Iterable[Any]) -> dict[Any, int]:
             externals.setdefault(value, []).append(ref)
     found: dict[Any, int] = {}
     if ids:
-        for member_id in db.session.scalars(sa.select(Member.id).where(Member.id.in_(list(ids)))):
+        for member_id in db.session.scalars(sa.select(Member.id).where(one_of(Member.id, ids))):
             for ref in ids[member_id]:
                 found[ref] = member_id
     if externals:
