@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -250,3 +251,22 @@ def test_the_application_wires_its_own_subscribers():
     # create_app filled the bus: a verified member gets a welcome notification in the same transaction.
     handlers = bus._matching(bus._subscribers, "member.verified")
     assert any(handler.__name__ == "on_verified" for handler in handlers)
+
+
+def test_event_ids_are_unique_and_a_forked_process_draws_its_own():
+    ids = {Event("x").id for _ in range(1000)}
+    assert len(ids) == 1000
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: as a pre-forked server worker would
+        os.write(write, events.new_event_id().encode())
+        os._exit(0)
+    os.close(write)
+    child = os.read(read, 64).decode()
+    os.waitpid(pid, 0)
+    os.close(read)
+    mine = events.new_event_id()
+    assert len(child) == 32
+    assert child[:20] != mine[:20]
+    assert child not in ids
