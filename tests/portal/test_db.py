@@ -16,13 +16,14 @@ from tests.factories import MemberFactory, NotificationFactory
 T0 = datetime(2024, 3, 20, 12, 0, tzinfo=UTC)
 
 
-def test_sqlite_runs_in_wal_mode_with_a_busy_timeout_and_foreign_keys(app):
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout_foreign_keys_and_a_64_mb_page_cache(app):
     if db.engine.dialect.name != "sqlite":
         pytest.skip("SQLite settings; this run is on PostgreSQL")
     with db.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 15000
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == -65536  # in KiB
 
 
 def test_timestamps_are_stored_in_utc_and_read_back_timezone_aware():
