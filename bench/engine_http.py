@@ -26,10 +26,11 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask
 from werkzeug.serving import make_server
 
-from bench.serve import Gunicorn, tree_cpu_seconds
+from bench.serve import Gunicorn, process_cpu_seconds, tree_cpu_seconds
 from portal.api import services as api_services
 from portal.db import db
 
@@ -92,7 +93,11 @@ def _sender_on(connection: http.client.HTTPConnection, headers: dict[str, str]) 
     def send_socket(body: bytes) -> tuple[int, dict[str, Any]]:
         connection.request("POST", "/api/v1/events/batch", body=body, headers=headers)
         response = connection.getresponse()
-        return response.status, json.loads(response.read())
+        raw = response.read()
+        try:
+            return response.status, json.loads(raw)
+        except ValueError:  # an HTML error page (a proxy's, a crashed worker's): the status says what failed
+            return response.status, {"body": raw[:500].decode(errors="replace")}
 
     return send_socket
 
@@ -196,6 +201,7 @@ class ServedRun:
     seconds: float = 0.0  # wall clock
     server_cpu: float = 0.0  # gunicorn's master and workers
     client_cpu: float = 0.0  # the load driver's process
+    database_cpu: float | None = None  # PostgreSQL's backends of the workers' connections; None on SQLite
     load: float = 0.0  # the machine's 1-minute load average at the end
     failure: str = ""
 
@@ -208,10 +214,39 @@ class ServedRun:
         return self.events / self.server_cpu if self.server_cpu else 0.0
 
 
-def drive(port: int, key: str, warmup: list[Body], bodies: list[Body], clients: int, server_pid: int) -> ServedRun:
+def _backend_pids(database_url: str) -> list[int]:
+    """The PostgreSQL server processes of the other connections to this database (the workers'
+    pools, opened by the warm-up); empty for another database."""
+    if not database_url.startswith("postgresql"):
+        return []
+    engine = sa.create_engine(database_url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            return list(
+                connection.scalars(
+                    sa.text(
+                        "SELECT pid FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                )
+            )
+    finally:
+        engine.dispose()
+
+
+def drive(
+    port: int,
+    key: str,
+    warmup: list[Body],
+    bodies: list[Body],
+    clients: int,
+    server_pid: int,
+    database_url: str = "",
+) -> ServedRun:
     """The load driver, run in a process of its own: posts ``warmup`` (not counted) from as many
     connections as it has batches, then ``bodies`` from ``clients`` keep-alive connections, one
-    thread each, and reads the server's CPU (``server_pid`` and its children) around the timed part.
+    thread each, and reads the server's CPU (``server_pid`` and its children) around the timed part,
+    and on PostgreSQL that of the database's server processes serving the workers (on this machine).
     A failed batch comes back as ``failure`` (the first one's message)."""
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
 
@@ -224,12 +259,16 @@ def drive(port: int, key: str, warmup: list[Body], bodies: list[Body], clients: 
     try:
         _post_all([_sender_on(c, headers) for c in warm], warmup)
         sends = [_sender_on(c, headers) for c in timed]
+        backends = _backend_pids(database_url)
+        database_cpu = sum(process_cpu_seconds(pid) for pid in backends)
         server_cpu, client_cpu, started = tree_cpu_seconds(server_pid), time.process_time(), time.perf_counter()
         run.events, run.refused = _post_all(sends, bodies)
         run.seconds = time.perf_counter() - started
         run.client_cpu = time.process_time() - client_cpu
         run.server_cpu = tree_cpu_seconds(server_pid) - server_cpu
-    except (SystemExit, OSError, http.client.HTTPException, ValueError) as exc:
+        if backends:
+            run.database_cpu = sum(process_cpu_seconds(pid) for pid in backends) - database_cpu
+    except (SystemExit, Exception) as exc:  # every failure goes back to the parent, told
         run.failure = f"{type(exc).__name__}: {exc}"
     finally:
         for connection in warm + timed:
@@ -238,12 +277,14 @@ def drive(port: int, key: str, warmup: list[Body], bodies: list[Body], clients: 
     return run
 
 
-def ingest_served(server: Gunicorn, key: str, warmup: list[Body], bodies: list[Body], clients: int) -> ServedRun:
+def ingest_served(
+    server: Gunicorn, key: str, warmup: list[Body], bodies: list[Body], clients: int, database_url: str = ""
+) -> ServedRun:
     """Runs :func:`drive` in a fresh process (spawned, not forked: nothing of this process's
     application, sessions or connections comes along) against ``server``; raises on a failure,
     with the end of gunicorn's log."""
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-        run = pool.submit(drive, server.port, key, warmup, bodies, clients, server.pid).result()
+        run = pool.submit(drive, server.port, key, warmup, bodies, clients, server.pid, database_url).result()
     if run.failure:
         raise SystemExit(f"{run.failure}\n--- the end of gunicorn's log ({server.log}):\n{server.log_tail()}")
     if run.refused:

@@ -321,7 +321,7 @@ def _served_ingest(args: argparse.Namespace, url: str, folder: Path, key: str, m
     )
     try:
         server.wait_ready("/healthz")
-        run = engine_http.ingest_served(server, key, warmup, bodies, args.clients)
+        run = engine_http.ingest_served(server, key, warmup, bodies, args.clients, url)
     finally:
         server.stop()
     workers = f"{args.workers} {args.worker_class} workers" + (
@@ -333,6 +333,12 @@ def _served_ingest(args: argparse.Namespace, url: str, folder: Path, key: str, m
         f" server CPU-second: {run.server_cpu:.1f} s over {run.seconds:.1f} s; the driver {run.client_cpu:.1f} s;"
         f" the machine's load: {run.load:.1f})"
     )
+    if run.database_cpu is not None:
+        both = run.server_cpu + run.database_cpu
+        print(
+            f"  PostgreSQL's server processes of the workers: {run.database_cpu:.1f} s of CPU;"
+            f" {run.events / both:,.0f} events per CPU-second of gunicorn and PostgreSQL together"
+        )
     stored, entries = _count(StoredEvent) - stored, _count(PointEntry) - entries
     print(f"landed: {stored:,} stored events (warm-up included), {entries:,} ledger entries")
     expected = sum(count for _, count, _ in warmup + bodies)
