@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.engine_ingest                       # SQLite in a temporary folder
     .venv/bin/python -m bench.engine_ingest --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench
     .venv/bin/python -m bench.engine_ingest --http server   # also through POST /api/v1/events/batch
+    .venv/bin/python -m bench.engine_ingest --http gunicorn --clients 2   # served by gunicorn, driven from outside
 
 The PostgreSQL database's public schema is emptied first. ``--big`` also fills 100,000 members and
 1,000,000 ledger entries (through the same batch path) before timing the reads.
@@ -26,8 +27,9 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from bench import engine_http
+from bench.serve import Gunicorn
 from gamification.engine import catalog, demo, pipeline, queries, services
-from gamification.engine.models import Balance, PointEntry
+from gamification.engine.models import Balance, PointEntry, StoredEvent
 from portal import bulk
 from portal.accounts.models import Member
 from portal.app import create_app
@@ -114,12 +116,14 @@ def _batch(rng: random.Random, members: list[int], serial: int, size: int = 1000
     return items
 
 
-def _ingest(members: list[int], batches: int, rng: random.Random, serial_start: int = 0) -> tuple[float, float, int]:
+def _ingest(
+    members: list[int], batches: int, rng: random.Random, serial_start: int = 0, size: int = 1000
+) -> tuple[float, float, int]:
     """Returns (events per wall-clock second, events per CPU second of this process, events)."""
     total_events, started, cpu = 0, time.perf_counter(), time.process_time()
     refused = [0]
     for serial in range(serial_start, serial_start + batches):
-        items = _batch(rng, members, serial)
+        items = _batch(rng, members, serial, size)
         results = services.record_events(items)
         db.session.commit()
         bad = [r for r in results if not hasattr(r, "event_id") and not isinstance(r, RateLimited)]
@@ -276,6 +280,72 @@ def _without_other_subscribers() -> Any:
     return restore
 
 
+def _count(model: Any) -> int:
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(model))
+    db.session.rollback()
+    return int(count or 0)
+
+
+def _served_ingest(args: argparse.Namespace, url: str, folder: Path, key: str, make_batch: Any) -> None:
+    """``--http gunicorn``: ``wsgi:app`` under gunicorn on the bench's database, driven by
+    ``engine_http.drive`` in a process of its own. Prints the line, and what landed in the tables."""
+    warmup = engine_http.bodies_of(make_batch, 2 * args.workers, 25_000_000)  # two per worker
+    bodies = engine_http.bodies_of(make_batch, args.batches, 30_000_000)  # built before the clock starts
+    stored, entries = _count(StoredEvent), _count(PointEntry)
+    db.session.remove()
+    db.engine.dispose()  # no connection (nor SQLite lock) of this process stays open while gunicorn writes
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PORTAL_")}
+    env.update(
+        {
+            "PORTAL_ENV": "development",
+            "PORTAL_SECRET_KEY": "bench-secret-key",
+            "PORTAL_DATABASE_URL": url,
+            "PORTAL_JOBS_BACKEND": "eager",  # after-commit effects inline, as in the modes above
+            "PORTAL_RUN_SCHEDULER": "false",  # as bench.run: no periodic job lands in the measurement
+            "PORTAL_API_RATE_LIMIT": "1000000 per minute",
+            "PORTAL_UPLOADS_ROOT": str(folder / "uploads"),
+            "PORTAL_MAIL_FILE_DIR": str(folder / "mail"),
+            "PORTAL_SMS_FILE_DIR": str(folder / "sms"),
+            "PORTAL_SEARCH_INDEX_DIR": str(folder / "search"),
+            "PORTAL_MAIL_BACKEND": "file",
+        }
+    )
+    server = Gunicorn(
+        "wsgi:app",
+        env,
+        workers=args.workers,
+        threads=args.threads,
+        worker_class=args.worker_class,
+        timeout=300,
+        log=folder / "gunicorn.log",
+    )
+    try:
+        server.wait_ready("/healthz")
+        run = engine_http.ingest_served(server, key, warmup, bodies, args.clients, url)
+    finally:
+        server.stop()
+    workers = f"{args.workers} {args.worker_class} workers" + (
+        f" x {args.threads} threads" if args.worker_class == "gthread" else ""
+    )
+    print(
+        f"ingest over HTTP (gunicorn, {workers}, {args.clients} clients in another process): {run.events:,} events"
+        f" in {args.batch_size:,}-event batches: {run.rate:,.0f} events/s wall clock ({run.server_cpu_rate:,.0f} per"
+        f" server CPU-second: {run.server_cpu:.1f} s over {run.seconds:.1f} s; the driver {run.client_cpu:.1f} s;"
+        f" the machine's load: {run.load:.1f})"
+    )
+    if run.database_cpu is not None:
+        both = run.server_cpu + run.database_cpu
+        print(
+            f"  PostgreSQL's server processes of the workers: {run.database_cpu:.1f} s of CPU;"
+            f" {run.events / both:,.0f} events per CPU-second of gunicorn and PostgreSQL together"
+        )
+    stored, entries = _count(StoredEvent) - stored, _count(PointEntry) - entries
+    print(f"landed: {stored:,} stored events (warm-up included), {entries:,} ledger entries")
+    expected = sum(count for _, count, _ in warmup + bodies)
+    if stored != expected:
+        raise SystemExit(f"{expected:,} events were accepted, but {stored:,} were stored")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database-url", default="")
@@ -286,15 +356,25 @@ def main() -> None:
         "--http",
         nargs="?",
         const="client",
-        choices=["client", "server"],
+        choices=["client", "server", "gunicorn"],
         help="also ingest through POST /api/v1/events/batch with an API key (see bench.engine_http)",
     )
     parser.add_argument(
         "--clients",
         type=int,
         default=1,
-        help="with --http server: post the batches from this many concurrent connections (threads)",
+        help="with --http server or gunicorn: post the batches from this many concurrent connections (threads)",
     )
+    parser.add_argument("--workers", type=int, default=2, help="with --http gunicorn: worker processes (default 2)")
+    parser.add_argument(
+        "--worker-class",
+        choices=["sync", "gthread"],
+        default="sync",
+        help="with --http gunicorn: gunicorn's worker class (default sync: see bench/README.md)",
+    )
+    parser.add_argument("--threads", type=int, default=1, help="with --worker-class gthread: threads per worker")
+    parser.add_argument("--batch-size", type=int, default=1000, help="events per batch (default 1,000)")
+    parser.add_argument("--work-dir", type=Path, help="the folder of the SQLite file and the logs (default: a new one)")
     parser.add_argument(
         "--no-freeze",
         action="store_true",
@@ -302,7 +382,9 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    folder = Path(tempfile.mkdtemp(prefix="engine-bench-"))
+    folder = args.work_dir or Path(tempfile.mkdtemp(prefix="engine-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    size = args.batch_size
     url = args.database_url or f"sqlite:///{folder / 'bench.db'}"
     if url.startswith("postgresql"):
         _reset_postgres(url)
@@ -329,8 +411,8 @@ def main() -> None:
         members = _add_members(0, args.members)
         dialect = db.engine.dialect.name
         print(f"database: {dialect}; {len(members)} members; subscribers: {len(bus._subscribers)}")
-        _ingest(members, 2, rng, serial_start=10_000_000)  # warm-up
-        rate, cpu_rate, count = _ingest(members, args.batches, rng)
+        _ingest(members, 2, rng, serial_start=10_000_000, size=size)  # warm-up
+        rate, cpu_rate, count = _ingest(members, args.batches, rng, size=size)
         load = os.getloadavg()[0]
         table.append(
             (
@@ -340,7 +422,7 @@ def main() -> None:
         )
         restore = _without_other_subscribers()
         try:
-            rate, cpu_rate, count = _ingest(members, args.batches, rng, serial_start=20_000_000)
+            rate, cpu_rate, count = _ingest(members, args.batches, rng, serial_start=20_000_000, size=size)
         finally:
             restore()
         load = os.getloadavg()[0]
@@ -350,25 +432,28 @@ def main() -> None:
                 f"{rate:,.0f} events/s wall, {cpu_rate:,.0f} per CPU-second (load {load:.1f})",
             )
         )
-        if args.http:
+        if args.http == "gunicorn":
+            key = engine_http.create_key()
+            _served_ingest(args, url, folder, key, lambda s: _batch(rng, members, s, size))
+        elif args.http:
             app.config["API_RATE_LIMIT"] = "100000 per minute"
             key = engine_http.create_key()
             with engine_http.sender(app, args.http, key) as send:
-                engine_http.ingest(send, lambda s: _batch(rng, members, s), 2, serial_start=20_000_000)  # warm-up
+                engine_http.ingest(send, lambda s: _batch(rng, members, s, size), 2, serial_start=25_000_000)  # warm-up
                 rate, cpu_rate, count = engine_http.ingest(
-                    send, lambda s: _batch(rng, members, s), args.batches, serial_start=30_000_000
+                    send, lambda s: _batch(rng, members, s, size), args.batches, serial_start=30_000_000
                 )
             print(
-                f"ingest over HTTP ({args.http}): {count} events in 1,000-event batches: {rate:,.0f} events/s wall"
+                f"ingest over HTTP ({args.http}): {count} events in {size:,}-event batches: {rate:,.0f} events/s wall"
                 f" clock ({cpu_rate:,.0f} per CPU-second; the machine's load: {os.getloadavg()[0]:.1f})"
             )
             if args.http == "server" and args.clients > 1:
                 with engine_http.senders(app, key, args.clients) as sends:
                     rate, cpu_rate, count = engine_http.ingest(
-                        sends, lambda s: _batch(rng, members, s), args.batches, serial_start=40_000_000
+                        sends, lambda s: _batch(rng, members, s, size), args.batches, serial_start=40_000_000
                     )
                 print(
-                    f"ingest over HTTP (server, {args.clients} concurrent clients): {count} events in 1,000-event"
+                    f"ingest over HTTP (server, {args.clients} concurrent clients): {count} events in {size:,}-event"
                     f" batches: {rate:,.0f} events/s wall clock ({cpu_rate:,.0f} per CPU-second; the machine's"
                     f" load: {os.getloadavg()[0]:.1f})"
                 )

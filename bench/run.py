@@ -14,21 +14,17 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.error import URLError
 from urllib.parse import urlencode
-from urllib.request import HTTPCookieProcessor, Request, build_opener, urlopen
+from urllib.request import HTTPCookieProcessor, Request, build_opener
 
 from bench.generate import add_size_arguments, build, default_database_url
 from bench.registry import BENCH_PASSWORD, Context, Sizes, all_targets
+from bench.serve import Gunicorn
 
-ROOT = Path(__file__).resolve().parent.parent
 WRK_MISSING = (
     "wrk is not installed. It is the load generator (a C program: accurate numbers on few cores).\n"
     "Install it with:  apt-get install -y wrk   (Debian/Ubuntu)   or   brew install wrk   (macOS)"
@@ -42,47 +38,6 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class Gunicorn:
-    """``gunicorn -k gthread -w 2`` serving one WSGI app on 127.0.0.1 and a free port."""
-
-    def __init__(self, app: str, env: dict[str, str], *, workers: int, threads: int, log: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        command = [
-            sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", str(workers), "--threads", str(threads),
-            "-b", f"127.0.0.1:{self.port}", "--log-level", "warning", app,
-        ]  # fmt: skip
-        with log.open("wb") as out:
-            self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-
-    def wait_ready(self, path: str = "/", timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"gunicorn exited:\n{self.log.read_text(errors='replace')[-3000:]}")
-            try:
-                with urlopen(self.url + path, timeout=2):
-                    return
-            except (URLError, ConnectionError, OSError):
-                time.sleep(0.2)
-        raise SystemExit(f"gunicorn did not answer within {timeout:.0f} s")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 def session_cookie(base: str, email: str) -> str:

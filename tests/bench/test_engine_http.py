@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
+import pytest
 import sqlalchemy as sa
 
 from bench import engine_http
 from gamification.engine.models import Balance, StoredEvent
+from portal.config import ROOT
 from portal.extensions import db
 from tests.factories import MemberFactory
 from tests.gamification.engine.factories import RuleFactory
@@ -38,3 +44,38 @@ def test_the_driver_passes_on_the_endpoints_refusal(app):
         status, body = send(b'{"events": []}')
     assert status == 422
     assert body["error"]["fields"] == {"events": "too_short"}
+
+
+@pytest.mark.slow
+def test_the_gunicorn_mode_serves_the_batches_from_another_process(tmp_path):
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")}
+    options = ["--http", "gunicorn", "--clients", "2", "--members", "40", "--batches", "3", "--batch-size", "10"]
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.engine_ingest", *options, "--work-dir", str(tmp_path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    line = next(line for line in result.stdout.splitlines() if line.startswith("ingest over HTTP (gunicorn"))
+    assert "2 sync workers, 2 clients in another process): 30 events in 10-event batches" in line
+    assert "per server CPU-second" in line
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'bench.db'}")
+    try:
+        with engine.connect() as connection:
+            served = connection.execute(
+                sa.text("SELECT count(*) FROM engine_events WHERE idempotency_key LIKE '%bench-3000000%'")
+            ).scalar()
+            paid = connection.execute(
+                sa.text(
+                    "SELECT count(*) FROM point_entries JOIN engine_events ON point_entries.event_id = engine_events.id"
+                    " WHERE engine_events.idempotency_key LIKE '%bench-3000000%'"
+                )
+            ).scalar()
+    finally:
+        engine.dispose()
+    assert served == 30  # the timed batches' events, stored once each by the served application
+    assert paid > 0
