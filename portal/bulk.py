@@ -163,7 +163,8 @@ def insert_rows(table: str, columns: list[str], rows: list[tuple[Any, ...]], *, 
 def insert_returning(
     table: str, columns: list[str], rows: list[tuple[Any, ...]], *, suffix: str, returning: str
 ) -> list[Any]:
-    """A multi-row INSERT with RETURNING (executemany cannot return rows), 1,000 rows a statement."""
+    """A multi-row INSERT with RETURNING (executemany cannot return rows), 1,000 rows a statement:
+    the returned values, or tuples of them when ``returning`` names several columns."""
     found: list[Any] = []
     head = f"INSERT INTO {table} ({', '.join(columns)})"
     for start in range(0, len(rows), 1000):
@@ -175,7 +176,9 @@ def insert_returning(
             values = ", ".join([_placeholders(len(columns))] * len(chunk))
             sql = f"{head} VALUES {values} {suffix} RETURNING {returning}"
             flat = tuple(value for row in chunk for value in row)
-        found.extend(row[0] for row in db.session.connection().exec_driver_sql(sql, flat))
+        found.extend(
+            row[0] if len(row) == 1 else tuple(row) for row in db.session.connection().exec_driver_sql(sql, flat)
+        )
     return found
 
 

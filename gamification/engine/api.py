@@ -233,7 +233,6 @@ def record_event(data: dict[str, Any]) -> Any:
     tags=("events",),
 )
 def record_events(data: dict[str, Any]) -> Any:
-    begin_writing(db.session)  # concurrent batches on SQLite wait for each other instead of colliding
     raw_events: list[Any] = data["events"]
     outcomes: list[Any] = [None] * len(raw_events)
     checked: list[tuple[int, dict[str, Any]]] = []
@@ -256,9 +255,14 @@ def record_events(data: dict[str, Any]) -> Any:
             outcomes[index] = api.MemberNotFound(fields={"member": "unknown"})
         else:
             items.append((index, _service_item(item, member_id)))
+    # Concurrent batches on SQLite wait for each other here instead of colliding; the checks and
+    # lookups above ran before, so another worker's batch can be parsed while this one writes.
+    begin_writing(db.session)
     if items:
-        # The members were resolved just above, in this transaction.
-        recorded = services.record_events([item for _, item in items], members_known=True)
+        # The members were resolved just above (members are disabled, never deleted, and a
+        # foreign key stands behind this).
+        # Badges are checked by a job after the commit, outside this batch's locks on its members.
+        recorded = services.record_events([item for _, item in items], members_known=True, badges_later=True)
         for (index, _), outcome in zip(items, recorded, strict=True):
             outcomes[index] = _renamed(outcome) if isinstance(outcome, DomainError) else outcome
     db.session.commit()

@@ -187,8 +187,13 @@ class _Running:
     touched: bool = False
 
 
-def process(items: list[Incoming], *, now: datetime | None = None, admit: Admit | None = None) -> list[Outcome]:
+def process(
+    items: list[Incoming], *, now: datetime | None = None, admit: Admit | None = None, badges_later: bool = False
+) -> list[Outcome]:
     """Pays, or takes back, what each event is worth; returns one outcome per item, in order.
+
+    ``badges_later``: the badges are checked by a job once the transaction commits (see
+    :func:`progress.after_batch`), not while the batch holds its members' balance rows.
 
     ``admit`` sees the events that are new (not a replayed idempotency key) before anything is
     paid: the other subscribers' gates run there, and a refused event is forgotten (its stored
@@ -212,7 +217,7 @@ def process(items: list[Incoming], *, now: datetime | None = None, admit: Admit 
                     outcomes[i].created = False
             live = [(i, it) for i, it in live if it.event_id not in refused]
     if live:
-        _process_live(live, outcomes, now)
+        _process_live(live, outcomes, now, badges_later)
     if duplicates:
         _fill_duplicates(items, outcomes, duplicates)
     return outcomes
@@ -240,7 +245,9 @@ def _fill_duplicates(items: list[Incoming], outcomes: list[Outcome], duplicates:
             outcomes[i].awarded = list(awards.get(original, []))
 
 
-def _process_live(live: list[tuple[int, Incoming]], outcomes: list[Outcome], now: datetime) -> None:
+def _process_live(
+    live: list[tuple[int, Incoming]], outcomes: list[Outcome], now: datetime, badges_later: bool = False
+) -> None:
     config = current_app.config
     keys_now = catalog.period_keys(now)
     today = keys_now["day"]
@@ -422,7 +429,11 @@ def _process_live(live: list[tuple[int, Incoming]], outcomes: list[Outcome], now
         outcomes[i].awarded.extend(ledger.reverse_source(it, now=now))
 
     progress.after_batch(
-        running={m: (r.qualifying, r.tier_code) for m, r in running.items()}, tiers=tiers, live=live, now=now
+        running={m: (r.qualifying, r.tier_code) for m, r in running.items()},
+        tiers=tiers,
+        live=live,
+        now=now,
+        badges_later=badges_later,
     )
     ledger.announce(live, outcomes)
 

@@ -10,9 +10,10 @@ from flask import current_app
 
 from gamification.engine.models import Badge, Balance, MemberBadge, StoredEvent, Tier
 from gamification.engine.rules import tier_for
-from portal.bulk import insert_rows, one_of, time_writer
-from portal.db import db, utcnow
-from portal.events import Routes, emit
+from portal import jobs
+from portal.bulk import insert_returning, one_of, time_writer
+from portal.db import begin_writing, db, utcnow
+from portal.events import Routes, after_commit, emit
 from portal.notifications.services import notify, notify_many
 
 POINTS_URL = "/points"
@@ -38,12 +39,20 @@ def change_tier(member_id: int, old: str | None, new: Tier | None, *, now: datet
 
 
 def after_batch(
-    *, running: dict[int, tuple[int, str | None]], tiers: list[Tier], live: list[tuple[int, Any]], now: datetime
+    *,
+    running: dict[int, tuple[int, str | None]],
+    tiers: list[Tier],
+    live: list[tuple[int, Any]],
+    now: datetime,
+    badges_later: bool = False,
 ) -> None:
     """Upgrades members whose qualifying points crossed a threshold; awards the badges now earned.
 
     ``running`` maps each member to (qualifying points, tier code) as the batch left them; the balance
-    rows are still locked, so no query is needed to know the current tier."""
+    rows are still locked, so no query is needed to know the current tier. ``badges_later``: the
+    badges are left to :func:`award_badges_after_commit`, queued for when the transaction commits,
+    so that a batch of outside events holds its members' balance rows only as long as paying takes
+    (badges are awarded once whoever checks first: the unique member-badge pair decides)."""
     if tiers and running:
         ranks = {tier.code: index for index, tier in enumerate(tiers, 1)}
         for member_id, (qualifying, tier_code) in sorted(running.items()):
@@ -51,7 +60,29 @@ def after_batch(
             if target is not None and ranks[target.code] > ranks.get(tier_code or "", 0):
                 change_tier(member_id, tier_code, target, now=now)
     acted = {(it.member_id, it.type) for _, it in live}
-    award_badges(set(running), {it.type for _, it in live}, tiers=tiers, now=now, acted=acted)
+    event_types = {it.type for _, it in live}
+    if badges_later:
+        after_commit(award_badges_after_commit, sorted(running), sorted(event_types), sorted(acted), now.isoformat())
+        return
+    award_badges(set(running), event_types, tiers=tiers, now=now, acted=acted)
+
+
+@jobs.job
+def award_badges_after_commit(
+    member_ids: list[int], event_types: list[str], acted: list[list[Any]], at: str
+) -> list[tuple[int, str]]:
+    """The badges a committed batch earned (see :func:`after_batch`); commits once."""
+    tiers = list(db.session.scalars(sa.select(Tier).order_by(Tier.threshold)))
+    awarded = award_badges(
+        set(member_ids),
+        set(event_types),
+        tiers=tiers,
+        now=datetime.fromisoformat(at),
+        acted={(int(m), str(t)) for m, t in acted},
+        write_lock=True,
+    )
+    db.session.commit()
+    return awarded
 
 
 class _BadgeRule(NamedTuple):
@@ -73,8 +104,13 @@ def award_badges(
     tiers: list[Tier],
     now: datetime,
     acted: set[tuple[int, str]] | None = None,
+    write_lock: bool = False,
 ) -> list[tuple[int, str]]:
     """Checks the active badges for these members; each badge is awarded once. Returns what was awarded.
+
+    ``write_lock`` (a job with a transaction of its own): the reads above run first, then the
+    transaction is committed and the writes take SQLite's write lock (``begin_writing``), so they
+    wait their turn instead of failing when another writer committed since the reads.
 
     ``acted`` (member, event type) pairs limit the event counts to members who just did that kind
     of thing and still miss one of its badges: a count badge can only be newly earned by its event,
@@ -156,13 +192,20 @@ def award_badges(
             if earned:
                 awarded.append((member_id, badge))
     if awarded:
+        if write_lock:
+            begin_writing(db.session)
         earned_at = time_writer()(now)
-        insert_rows(
-            "member_badges",
-            ["member_id", "badge_id", "earned_at"],
-            [(m, b.id, earned_at) for m, b in awarded],
-            suffix="ON CONFLICT DO NOTHING",
+        # Only the pairs this statement inserted: another writer may have awarded one meanwhile.
+        inserted = set(
+            insert_returning(
+                "member_badges",
+                ["member_id", "badge_id", "earned_at"],
+                [(m, b.id, earned_at) for m, b in awarded],
+                suffix="ON CONFLICT DO NOTHING",
+                returning="member_id, badge_id",
+            )
         )
+        awarded = [(m, b) for m, b in awarded if (m, b.id) in inserted]
         routes: Routes = {}
         for member_id, badge in awarded:
             emit(

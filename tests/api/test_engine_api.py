@@ -7,14 +7,15 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from gamification.engine.models import Balance, PeriodTotal, PointEntry, StoredEvent
+from gamification.engine.models import Balance, MemberBadge, PeriodTotal, PointEntry, StoredEvent
 from portal.api import services as api_services
 from portal.api.models import ApiKey
 from portal.extensions import db
+from portal.notifications.models import Notification
 from tests.api.conftest import bearer
 from tests.factories import MemberFactory
-from tests.gamification.engine.factories import RuleFactory, TierFactory
-from tests.portal.web import sign_in
+from tests.gamification.engine.factories import BadgeFactory, RuleFactory, TierFactory
+from tests.portal.web import recorded_events, sign_in
 
 
 @pytest.fixture
@@ -211,6 +212,27 @@ def test_a_logged_in_member_cannot_post_events_for_themselves(web, rules):
 
 
 # --- POST /events/batch ---------------------------------------------------------------------------------
+
+
+def test_a_batch_awards_its_badges_once_after_it_commits(web, writer, rules):
+    """The batch leaves its badges to a job that runs after the commit (outside the batch's locks
+    on its members); the badge, its event and its notification still come once."""
+    member = MemberFactory()
+    BadgeFactory(code="voice", kind="event_count", event_type="survey.answered", threshold=2)
+    db.session.commit()
+    batch = [{"member": member.id, "type": "survey.answered", "attributes": {"reference": f"s{n}"}} for n in (1, 2)]
+    with recorded_events("badge.earned") as seen:
+        first = web.post("/api/v1/events/batch", json={"events": batch}, headers=writer)
+        again = web.post(
+            "/api/v1/events/batch",
+            json={"events": [{"member": member.id, "type": "survey.answered", "attributes": {"reference": "s3"}}]},
+            headers=writer,
+        )
+    assert [r["status"] for r in first.get_json()["results"] + again.get_json()["results"]] == [201, 201, 201]
+    assert [e.attributes["badge"] for e in seen] == ["voice"]
+    assert db.session.scalars(sa.select(MemberBadge.member_id)).all() == [member.id]
+    kinds = db.session.scalars(sa.select(Notification.kind).where(Notification.member_id == member.id)).all()
+    assert kinds.count("points.badge_earned") == 1
 
 
 def test_a_batch_pays_each_event_and_answers_per_item(web, writer, rules):

@@ -12,10 +12,11 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from gamification.engine.models import Balance, PointEntry, Rule
+from gamification.engine.models import Badge, Balance, MemberBadge, PointEntry, Rule
 from portal.accounts.models import Member
 from portal.api import services
 from portal.extensions import db
+from portal.notifications.models import Notification
 from tests.concurrency import at_once, committing_app, forget_api_keys
 from tests.factories import MemberFactory
 
@@ -27,6 +28,7 @@ def live_app(tmp_path, database_url) -> Iterator[Flask]:
     def cleanup() -> None:
         db.session.execute(sa.delete(Member).where(Member.external_id.like("batch-race-%")))
         db.session.execute(sa.delete(Rule).where(Rule.code == "batch-race-survey"))
+        db.session.execute(sa.delete(Badge).where(Badge.code == "batch-race-voice"))
         forget_api_keys(KEY_NAME)
 
     settings = {"API_RATE_LIMIT": "10000 per minute", "POINTS_DAILY_COMMUNITY_CAP": 0}
@@ -34,7 +36,7 @@ def live_app(tmp_path, database_url) -> Iterator[Flask]:
         yield app
 
 
-def test_two_concurrent_batches_for_the_same_members_are_both_recorded(live_app):
+def test_two_concurrent_batches_for_the_same_members_are_both_recorded_and_badge_them_once(live_app):
     with live_app.app_context():
         key = services.create_api_key(actor=None, name=KEY_NAME, scopes=["events:write"]).plaintext
         members = [
@@ -45,6 +47,17 @@ def test_two_concurrent_batches_for_the_same_members_are_both_recorded(live_app)
         ]
         db.session.add(
             Rule(code="batch-race-survey", name_fa="نظرسنجی", name_en="Survey", event_type="survey.answered", points=3)
+        )
+        # Both batches' badge jobs (after their commits) find the badge missing; one awards it.
+        db.session.add(
+            Badge(
+                code="batch-race-voice",
+                name_fa="صدا",
+                name_en="Voice",
+                kind="event_count",
+                event_type="survey.answered",
+                threshold=1,
+            )
         )
         db.session.commit()
         member_ids = [m.id for m in members]
@@ -72,3 +85,13 @@ def test_two_concurrent_batches_for_the_same_members_are_both_recorded(live_app)
         assert len(entries) == 80
         balances = db.session.scalars(sa.select(Balance.spendable).where(Balance.member_id.in_(member_ids))).all()
         assert sum(balances) == sum(entries) == 240
+        owned = db.session.scalars(
+            sa.select(MemberBadge.member_id).join(Badge).where(Badge.code == "batch-race-voice")
+        ).all()
+        assert sorted(owned) == sorted(member_ids)
+        told = db.session.scalars(
+            sa.select(Notification.member_id).where(
+                Notification.member_id.in_(member_ids), Notification.kind == "points.badge_earned"
+            )
+        ).all()
+        assert sorted(told) == sorted(member_ids)

@@ -349,3 +349,27 @@ def test_the_demo_seeds_rules_for_every_event_fifteen_badges_and_is_idempotent()
         "referral.joined",
     ]:
         assert event_type in covered
+
+
+def test_a_badge_another_writer_awarded_meanwhile_is_neither_announced_nor_notified_again(monkeypatch):
+    """The job after a batch reads, then writes; a badge another writer awarded in between is
+    left alone: the unique member-badge pair decides, and only what this job inserted is told."""
+    member = MemberFactory()
+    badge = BadgeFactory(code="voice", kind="event_count", event_type="survey.answered", threshold=1)
+    record_events([{"member_id": member.id, "event_type": "survey.answered"}], badges_later=True)
+    assert db.session.scalars(sa.select(MemberBadge)).all() == []  # left to the job
+
+    def the_other_writer_wins(session):
+        session.add(MemberBadge(member_id=member.id, badge_id=badge.id, earned_at=utcnow()))
+        session.flush()
+
+    monkeypatch.setattr(progress, "begin_writing", the_other_writer_wins)
+    with recorded_events("badge.earned") as seen:
+        awarded = progress.award_badges(
+            {member.id}, {"survey.answered"}, tiers=[], now=utcnow(), acted={(member.id, "survey.answered")},
+            write_lock=True,
+        )  # fmt: skip
+    assert awarded == []
+    assert seen == []
+    assert "points.badge_earned" not in _kinds(member)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MemberBadge)) == 1
