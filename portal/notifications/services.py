@@ -54,40 +54,40 @@ def notify_many(items: list[tuple[int, str, dict[str, Any], str | None]]) -> Non
 @jobs.job
 def push_notifications(notification_ids: list[int]) -> None:
     """Pushes several stored notifications (one job and two queries for a whole batch)."""
+    table = Notification.__table__
     rows = db.session.execute(
-        sa.select(Notification, Member.language)
-        .join(Member, Member.id == Notification.member_id)
-        .where(bulk.one_of(Notification.id, notification_ids))
-        .order_by(Notification.id)
+        sa.select(table.c.id, table.c.member_id, table.c.kind, table.c.params, table.c.url, Member.language)
+        .join(Member, Member.id == table.c.member_id)
+        .where(bulk.one_of(table.c.id, notification_ids))
+        .order_by(table.c.id)
     ).all()
     unread = dict(
         db.session.execute(
             sa.select(Notification.member_id, sa.func.count())
-            .where(bulk.one_of(Notification.member_id, {n.member_id for n, _ in rows}), Notification.read_at.is_(None))
+            .where(bulk.one_of(Notification.member_id, {row.member_id for row in rows}), Notification.read_at.is_(None))
             .group_by(Notification.member_id)
         ).all()
     )
-    # One locale switch per language, not per notification: a batch's hundreds of badges would
-    # otherwise spend more on switching Babel's locale than on rendering the texts.
+    # One locale switch per language, not per notification, and each text rendered once per
+    # language: a batch's hundreds of notifications are mostly the same few badges.
     default = current_app.config["DEFAULT_LANGUAGE"]
-    by_language: dict[str, list[Notification]] = {}
-    for notification, language in rows:
-        by_language.setdefault(language or default, []).append(notification)
+    by_language: dict[str, list[Any]] = {}
+    for row in rows:
+        by_language.setdefault(row.language or default, []).append(row)
     texts: dict[int, str] = {}
     for language, group in by_language.items():
+        rendered: dict[tuple[str, str], str] = {}
         with force_locale(language):
-            for notification in group:
-                texts[notification.id] = render_text(notification.kind, notification.params)
-    for notification, _ in rows:
+            for row in group:
+                key = (row.kind, json.dumps(row.params, sort_keys=True))
+                if key not in rendered:
+                    rendered[key] = render_text(row.kind, dict(row.params or {}))
+                texts[row.id] = rendered[key]
+    for row in rows:
         realtime.emit_to_member(
-            notification.member_id,
+            row.member_id,
             "notification",
-            {
-                "id": notification.id,
-                "text": texts[notification.id],
-                "url": notification.url,
-                "unread": unread.get(notification.member_id, 0),
-            },
+            {"id": row.id, "text": texts[row.id], "url": row.url, "unread": unread.get(row.member_id, 0)},
         )
 
 

@@ -110,6 +110,39 @@ def test_a_notification_is_pushed_live_to_the_members_socket_after_commit(app, w
     assert payload["unread"] == 1
 
 
+def test_many_notifications_are_pushed_once_each_in_each_members_language(app, member, monkeypatch):
+    """notify_many's pushes: one job, each text in its reader's language (rendered once per
+    language and text), each with the reader's unread count."""
+    reader = MemberFactory(language="fa")
+    pushed = []
+    monkeypatch.setattr(
+        services.realtime, "emit_to_member", lambda member_id, name, data: pushed.append((member_id, name, data))
+    )
+    services.notify_many(
+        [
+            (member.id, "account.role_changed", {"role": "moderator"}, "/a"),
+            (reader.id, "account.role_changed", {"role": "moderator"}, "/b"),
+            (member.id, "account.role_changed", {"role": "agent"}, None),
+            (member.id, "account.role_changed", {"role": "moderator"}, "/c"),
+        ]
+    )
+    assert pushed == []  # nothing leaves before the commit
+    db.session.commit()
+    assert [name for _, name, _ in pushed] == ["notification"] * 4
+    english = [data for who, _, data in pushed if who == member.id]
+    persian = [data for who, _, data in pushed if who == reader.id]
+    assert [(p["text"], p["url"], p["unread"]) for p in english] == [
+        ("Your role in the club is now: moderator.", "/a", 3),
+        ("Your role in the club is now: support agent.", None, 3),
+        ("Your role in the club is now: moderator.", "/c", 3),
+    ]
+    with force_locale("fa"):
+        in_persian = render_text("account.role_changed", {"role": "moderator"})
+    assert [(p["text"], p["url"], p["unread"]) for p in persian] == [(in_persian, "/b", 1)]
+    assert in_persian != english[0]["text"]
+    assert len({p["id"] for p in english + persian}) == 4
+
+
 def test_a_rolled_back_notification_is_never_pushed(app, web, member):
     socket = socketio.test_client(app, flask_test_client=web)
     socket.get_received()
