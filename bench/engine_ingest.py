@@ -328,7 +328,8 @@ def _served_ingest(args: argparse.Namespace, url: str, folder: Path, key: str, m
         f" x {args.threads} threads" if args.worker_class == "gthread" else ""
     )
     print(
-        f"ingest over HTTP (gunicorn, {workers}, {args.clients} clients in another process): {run.events:,} events"
+        f"ingest over HTTP (gunicorn, {workers}, {args.clients} client{'s' if args.clients != 1 else ''} in another"
+        f" process): {run.events:,} events"
         f" in {args.batch_size:,}-event batches: {run.rate:,.0f} events/s wall clock ({run.server_cpu_rate:,.0f} per"
         f" server CPU-second: {run.server_cpu:.1f} s over {run.seconds:.1f} s; the driver {run.client_cpu:.1f} s;"
         f" the machine's load: {run.load:.1f})"
