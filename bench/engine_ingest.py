@@ -26,7 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
-from bench import engine_http
+from bench import engine_http, serve
 from bench.serve import Gunicorn
 from gamification.engine import catalog, demo, pipeline, queries, services
 from gamification.engine.models import Balance, PointEntry, StoredEvent
@@ -295,19 +295,14 @@ def _served_ingest(args: argparse.Namespace, url: str, folder: Path, key: str, m
     db.session.remove()
     db.engine.dispose()  # no connection (nor SQLite lock) of this process stays open while gunicorn writes
     env = {name: value for name, value in os.environ.items() if not name.startswith("PORTAL_")}
+    settings = {name: value for name, value in serve.app_settings(url, folder).items() if name != "ENV_NAME"}
+    env.update({f"PORTAL_{name}": value for name, value in settings.items()})
     env.update(
         {
             "PORTAL_ENV": "development",
             "PORTAL_SECRET_KEY": "bench-secret-key",
-            "PORTAL_DATABASE_URL": url,
-            "PORTAL_JOBS_BACKEND": "eager",  # after-commit effects inline, as in the modes above
             "PORTAL_RUN_SCHEDULER": "false",  # as bench.run: no periodic job lands in the measurement
             "PORTAL_API_RATE_LIMIT": "1000000 per minute",
-            "PORTAL_UPLOADS_ROOT": str(folder / "uploads"),
-            "PORTAL_MAIL_FILE_DIR": str(folder / "mail"),
-            "PORTAL_SMS_FILE_DIR": str(folder / "sms"),
-            "PORTAL_SEARCH_INDEX_DIR": str(folder / "search"),
-            "PORTAL_MAIL_BACKEND": "file",
         }
     )
     server = Gunicorn(
@@ -389,18 +384,7 @@ def main() -> None:
     url = args.database_url or f"sqlite:///{folder / 'bench.db'}"
     if url.startswith("postgresql"):
         _reset_postgres(url)
-    app = create_app(
-        {
-            "ENV_NAME": "development",
-            "DATABASE_URL": url,
-            "JOBS_BACKEND": "eager",
-            "UPLOADS_ROOT": str(folder / "uploads"),
-            "MAIL_FILE_DIR": str(folder / "mail"),
-            "SMS_FILE_DIR": str(folder / "sms"),
-            "SEARCH_INDEX_DIR": str(folder / "search"),
-            "MAIL_BACKEND": "file",
-        }
-    )
+    app = create_app(serve.app_settings(url, folder))
     if not args.no_freeze:
         gc.freeze()  # as wsgi.py does after start-up
     rng = random.Random(7)

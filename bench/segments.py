@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from flask_babel import force_locale
 from flask_migrate import upgrade
 
+from bench import serve
 from gamification.engine import demo
 from gamification.engine.models import Balance, StoredEvent
 from portal.accounts.models import Member, Organisation
@@ -157,18 +158,7 @@ def main() -> None:
     url = args.database_url or f"sqlite:///{folder / 'bench.db'}"
     if url.startswith("postgresql"):
         _reset_postgres(url)
-    app = create_app(
-        {
-            "ENV_NAME": "development",
-            "DATABASE_URL": url,
-            "JOBS_BACKEND": "eager",
-            "UPLOADS_ROOT": str(folder / "uploads"),
-            "MAIL_FILE_DIR": str(folder / "mail"),
-            "SMS_FILE_DIR": str(folder / "sms"),
-            "SEARCH_INDEX_DIR": str(folder / "search"),
-            "MAIL_BACKEND": "file",
-        }
-    )
+    app = create_app(serve.app_settings(url, folder))
     rng = random.Random(11)
     with app.app_context(), force_locale("en"):
         upgrade()

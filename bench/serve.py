@@ -1,4 +1,5 @@
-"""gunicorn on 127.0.0.1 and a free port, for the load drivers (``bench.run``, ``bench.engine_ingest``)."""
+"""gunicorn on 127.0.0.1 and a free port, for the load drivers (``bench.run``, ``bench.engine_ingest``),
+and the settings a bench's application runs with."""
 
 from __future__ import annotations
 
@@ -13,6 +14,21 @@ from urllib.request import urlopen
 
 ROOT = Path(__file__).resolve().parent.parent
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def app_settings(url: str, folder: Path) -> dict[str, str]:
+    """A bench's application settings, for the app in this process and (as ``PORTAL_*``
+    variables) for the one gunicorn serves; after-commit jobs run inline (``eager``)."""
+    return {
+        "ENV_NAME": "development",
+        "DATABASE_URL": url,
+        "JOBS_BACKEND": "eager",
+        "UPLOADS_ROOT": str(folder / "uploads"),
+        "MAIL_FILE_DIR": str(folder / "mail"),
+        "SMS_FILE_DIR": str(folder / "sms"),
+        "SEARCH_INDEX_DIR": str(folder / "search"),
+        "MAIL_BACKEND": "file",
+    }
 
 
 def free_port() -> int:
