@@ -294,17 +294,8 @@ def _served_ingest(args: argparse.Namespace, url: str, folder: Path, key: str, m
     stored, entries = _count(StoredEvent), _count(PointEntry)
     db.session.remove()
     db.engine.dispose()  # no connection (nor SQLite lock) of this process stays open while gunicorn writes
-    env = {name: value for name, value in os.environ.items() if not name.startswith("PORTAL_")}
-    settings = {name: value for name, value in serve.app_settings(url, folder).items() if name != "ENV_NAME"}
-    env.update({f"PORTAL_{name}": value for name, value in settings.items()})
-    env.update(
-        {
-            "PORTAL_ENV": "development",
-            "PORTAL_SECRET_KEY": "bench-secret-key",
-            "PORTAL_RUN_SCHEDULER": "false",  # as bench.run: no periodic job lands in the measurement
-            "PORTAL_API_RATE_LIMIT": "1000000 per minute",
-        }
-    )
+    # After-commit jobs inline, as in the modes above; no periodic job lands in the measurement.
+    env = serve.portal_env(serve.app_settings(url, folder), API_RATE_LIMIT="1000000 per minute")
     server = Gunicorn(
         "wsgi:app",
         env,

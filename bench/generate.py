@@ -44,6 +44,7 @@ def build(url: str, sizes: Sizes, *, reset: bool, manifest: Path = MANIFEST) -> 
     """Migrates ``url`` to head and runs every registered generator; returns what they created."""
     from flask_migrate import upgrade
 
+    from bench.serve import app_settings
     from portal.app import create_app
     from portal.extensions import db
 
@@ -51,17 +52,7 @@ def build(url: str, sizes: Sizes, *, reset: bool, manifest: Path = MANIFEST) -> 
     if reset:
         _reset(url)
     work = DATA / "instance"
-    app = create_app(
-        {
-            "DATABASE_URL": url,
-            "UPLOADS_ROOT": str(work / "uploads"),
-            "MAIL_FILE_DIR": str(work / "mail"),
-            "SMS_FILE_DIR": str(work / "sms"),
-            "SEARCH_INDEX_DIR": str(work / "search"),
-            "JOBS_BACKEND": "eager",
-            "MAIL_BACKEND": "file",
-        }
-    )
+    app = create_app(app_settings(url, work))
     ctx = Context(sizes=sizes)
     with app.app_context():
         upgrade()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -23,7 +22,7 @@ from urllib.request import HTTPCookieProcessor, Request, build_opener
 
 from bench.generate import add_size_arguments, build, default_database_url
 from bench.registry import BENCH_PASSWORD, Context, Sizes, all_targets
-from bench.serve import Gunicorn
+from bench.serve import Gunicorn, app_settings, portal_env
 
 WRK_MISSING = (
     "wrk is not installed. It is the load generator (a C program: accurate numbers on few cores).\n"
@@ -122,23 +121,13 @@ def main() -> None:
         ctx = build(url, sizes, reset=args.reset or not args.database_url, manifest=args.manifest)
 
     work = Path(tempfile.mkdtemp(prefix="bench-"))
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")}
-    env.update(
-        {
-            "PORTAL_ENV": "development",
-            "PORTAL_SECRET_KEY": "bench-secret-key",
-            "PORTAL_DATABASE_URL": url,
-            "PORTAL_UPLOADS_ROOT": str(work / "uploads"),
-            "PORTAL_MAIL_FILE_DIR": str(work / "mail"),
-            "PORTAL_SMS_FILE_DIR": str(work / "sms"),
-            "PORTAL_SEARCH_INDEX_DIR": str(work / "search"),
-            "PORTAL_MAIL_BACKEND": "file",
-            "PORTAL_LOGIN_RATE_LIMIT": "10000 per minute",
-            # On a fresh data set every periodic job is due at the first request (digests, expiry,
-            # tier reviews over every member); run inside a worker, that burst lands in whichever
-            # URL is measured then. Large clubs run the jobs in a Celery worker instead.
-            "PORTAL_RUN_SCHEDULER": "true" if args.with_scheduler else "false",
-        }
+    # On a fresh data set every periodic job is due at the first request (digests, expiry, tier
+    # reviews over every member); run inside a worker, that burst lands in whichever URL is
+    # measured then. Large clubs run the jobs in a Celery worker instead.
+    env = portal_env(
+        app_settings(url, work, jobs_backend="thread"),
+        LOGIN_RATE_LIMIT="10000 per minute",
+        RUN_SCHEDULER="true" if args.with_scheduler else "false",
     )
     servers = {
         "ceiling": Gunicorn("bench.hello:app", env, workers=args.workers, threads=args.threads, log=work / "hello.log"),

@@ -16,19 +16,30 @@ ROOT = Path(__file__).resolve().parent.parent
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def app_settings(url: str, folder: Path) -> dict[str, str]:
-    """A bench's application settings, for the app in this process and (as ``PORTAL_*``
-    variables) for the one gunicorn serves; after-commit jobs run inline (``eager``)."""
+def app_settings(url: str, folder: Path, *, jobs_backend: str = "eager") -> dict[str, str]:
+    """A bench's application settings, for an app in the bench's process and (through
+    :func:`portal_env`) for the one gunicorn serves; ``eager``: after-commit jobs run inline."""
     return {
         "ENV_NAME": "development",
         "DATABASE_URL": url,
-        "JOBS_BACKEND": "eager",
+        "JOBS_BACKEND": jobs_backend,
         "UPLOADS_ROOT": str(folder / "uploads"),
         "MAIL_FILE_DIR": str(folder / "mail"),
         "SMS_FILE_DIR": str(folder / "sms"),
         "SEARCH_INDEX_DIR": str(folder / "search"),
         "MAIL_BACKEND": "file",
     }
+
+
+def portal_env(settings: dict[str, str], **extra: str) -> dict[str, str]:
+    """The environment gunicorn serves ``wsgi:app`` in: this process's without its ``PORTAL_*``
+    variables, then ``settings`` and ``extra`` as ``PORTAL_*`` variables, a bench secret key, and
+    no periodic jobs unless ``extra`` says ``RUN_SCHEDULER="true"``."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PORTAL_")}
+    env.update({f"PORTAL_{name}": value for name, value in settings.items() if name != "ENV_NAME"})
+    env.update({"PORTAL_ENV": settings["ENV_NAME"], "PORTAL_SECRET_KEY": "bench-secret-key"})
+    env.update({f"PORTAL_{name}": value for name, value in {"RUN_SCHEDULER": "false", **extra}.items()})
+    return env
 
 
 def free_port() -> int:
@@ -83,7 +94,6 @@ class Gunicorn:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         self.workers = workers
-        self.worker_class = worker_class
         command = [
             sys.executable, "-m", "gunicorn", "-k", worker_class, "-w", str(workers),
             "-b", f"127.0.0.1:{self.port}", "--timeout", str(timeout), "--log-level", "warning", app,
@@ -96,10 +106,6 @@ class Gunicorn:
     @property
     def pid(self) -> int:
         return self.process.pid
-
-    def cpu_seconds(self) -> float:
-        """CPU used so far by the master and its workers (their own children included)."""
-        return tree_cpu_seconds(self.pid)
 
     def log_tail(self, chars: int = 3000) -> str:
         return self.log.read_text(errors="replace")[-chars:]

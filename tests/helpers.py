@@ -1,14 +1,17 @@
-"""Test helpers: counting SQL queries, reading links out of mail."""
+"""Test helpers: counting SQL queries, reading links out of mail, running this Python in a subprocess."""
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from portal.config import ROOT
 from portal.extensions import db
 
 
@@ -47,3 +50,11 @@ def link_in(text: str) -> str:
     match = re.search(r"https?://\S+", text)
     assert match, f"no link in: {text!r}"
     return match.group(0)
+
+
+def run_python(*args: str, env: dict[str, str], check: bool = False) -> subprocess.CompletedProcess[str]:
+    """This interpreter with ``args`` (``-m module …``, ``-c script``) in the project's root, in
+    ``env``, its output captured as text (two minutes at most)."""
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=check
+    )

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
 import sqlalchemy as sa
 
 from bench import engine_http
 from gamification.engine.models import Balance, StoredEvent
-from portal.config import ROOT
 from portal.extensions import db
 from tests.factories import MemberFactory
 from tests.gamification.engine.factories import RuleFactory
+from tests.helpers import run_python
 
 
 def test_the_http_driver_pays_events_through_the_batch_endpoint(app):
@@ -50,15 +48,7 @@ def test_the_driver_passes_on_the_endpoints_refusal(app):
 def test_the_gunicorn_mode_serves_the_batches_from_another_process(tmp_path):
     env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")}
     options = ["--http", "gunicorn", "--clients", "2", "--members", "40", "--batches", "3", "--batch-size", "10"]
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.engine_ingest", *options, "--work-dir", str(tmp_path)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_python("-m", "bench.engine_ingest", *options, "--work-dir", str(tmp_path), env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     line = next(line for line in result.stdout.splitlines() if line.startswith("ingest over HTTP (gunicorn"))
     assert "2 sync workers, 2 clients in another process): 30 events in 10-event batches" in line

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import run_python
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,16 +67,7 @@ def _free_port() -> int:
 
 
 def _flask(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    return result.stdout
+    return run_python("-m", "flask", "--app", "wsgi", *args, env=env, check=True).stdout
 
 
 @pytest.fixture(scope="module")
@@ -110,9 +103,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     ):
         out = _flask(env, "portal", "user", "create", email, "--role", role, "--password", PASSWORD)
         ids[email] = re.search(r"id (\d+)", out).group(1)
-    forum = json.loads(subprocess.run(
-        [sys.executable, "-c", FORUM_SETUP], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True
-    ).stdout.strip().splitlines()[-1])  # fmt: skip
+    forum = json.loads(run_python("-c", FORUM_SETUP, env=env, check=True).stdout.strip().splitlines()[-1])
     log = open(tmp / "server.log", "w")  # noqa: SIM115 - closed after the server stops
     server = subprocess.Popen([sys.executable, "wsgi.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 from pprint import pformat
 
@@ -17,6 +15,7 @@ from alembic.script import ScriptDirectory
 from portal.config import ROOT
 from portal.db import include_in_autogenerate
 from portal.extensions import db
+from tests.helpers import run_python
 
 MIGRATIONS = ROOT / "migrations"
 
@@ -67,15 +66,7 @@ def test_flask_db_upgrade_on_a_fresh_sqlite_database_matches_the_models(tmp_path
             "PORTAL_SEARCH_INDEX_DIR": str(tmp_path / "search"),
         }
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_python("-m", "flask", "--app", "wsgi", "db", "upgrade", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     engine = sa.create_engine(url)
     try:
