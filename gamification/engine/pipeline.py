@@ -27,7 +27,6 @@ from gamification.engine.models import (
     PointEntry,
     Rule,
     StoredEvent,
-    Tier,
 )
 from gamification.engine.rules import (
     MemberFacts,
@@ -120,10 +119,6 @@ def load_rules(event_types: set[str]) -> dict[str, list[RuleView]]:
     ):
         found[rule.event_type].append(RuleView.of(rule))
     return found
-
-
-def load_tiers() -> list[Tier]:
-    return list(db.session.scalars(sa.select(Tier).order_by(Tier.threshold)))
 
 
 def _member_facts(member_ids: set[int], need_completion: bool) -> dict[int, MemberFacts]:
@@ -256,7 +251,7 @@ def _process_live(
     reversing = [(i, it) for i, it in live if ledger.is_reversing(it.type)]
 
     rules = load_rules({catalog.rule_type_for(it.type) for _, it in earning})
-    tiers = load_tiers()
+    tiers = progress.load_tiers()
     multipliers = {t.code: t.multiplier_percent for t in tiers}
     member_ids = {it.member_id for _, it in live}
     need_completion = any(r.cond_min_completion is not None for rs in rules.values() for r in rs)

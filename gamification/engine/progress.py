@@ -19,6 +19,11 @@ from portal.notifications.services import notify, notify_many
 POINTS_URL = "/points"
 
 
+def load_tiers() -> list[Tier]:
+    """The tier ladder, lowest threshold first."""
+    return list(db.session.scalars(sa.select(Tier).order_by(Tier.threshold)))
+
+
 def _rank(tiers: list[Tier], code: str | None) -> int:
     for index, tier in enumerate(tiers):
         if tier.code == code:
@@ -72,7 +77,7 @@ def award_badges_after_commit(
     member_ids: list[int], event_types: list[str], acted: list[list[Any]], at: str
 ) -> list[tuple[int, str]]:
     """The badges a committed batch earned (see :func:`after_batch`); commits once."""
-    tiers = list(db.session.scalars(sa.select(Tier).order_by(Tier.threshold)))
+    tiers = load_tiers()
     awarded = award_badges(
         set(member_ids),
         set(event_types),
@@ -227,7 +232,7 @@ def award_badges(
 def review_tiers(now: datetime | None = None) -> dict[str, int]:
     """The nightly pass: up at once, a warning and a grace period before any move down."""
     now = now or utcnow()
-    tiers = list(db.session.scalars(sa.select(Tier).order_by(Tier.threshold)))
+    tiers = load_tiers()
     grace = timedelta(days=int(current_app.config["TIER_GRACE_DAYS"]))
     moves = {"up": 0, "warned": 0, "down": 0, "kept": 0}
     rows = db.session.execute(

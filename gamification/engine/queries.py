@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from gamification.engine import catalog
+from gamification.engine import catalog, progress
 from gamification.engine.models import (
     Badge,
     Balance,
@@ -47,7 +47,7 @@ def balance_of(member_id: int) -> tuple[int, int, int, str | None]:
 def tier_choices() -> list[tuple[str, str]]:
     """The tiers as (code, name in the current language), lowest first, for restriction forms."""
     language = current_language()
-    return [(t.code, t.name(language)) for t in db.session.scalars(sa.select(Tier).order_by(Tier.threshold))]
+    return [(t.code, t.name(language)) for t in progress.load_tiers()]
 
 
 def event_types() -> list[str]:
@@ -123,7 +123,7 @@ def member_standing(member_id: int) -> Standing:
         ).where(Balance.member_id == member_id)
     ).first()
     spendable, pending, qualifying, tier_code, grace, streak = balance or (0, 0, 0, None, None, 0)
-    tiers = list(db.session.scalars(sa.select(Tier).order_by(Tier.threshold)))
+    tiers = progress.load_tiers()
     language = current_language()
     current = next((t for t in tiers if t.code == tier_code), None)
     above = [t for t in tiers if t.threshold > (current.threshold if current else -1)]
@@ -364,7 +364,7 @@ def rules() -> list[Rule]:
 
 
 def tiers() -> list[Tier]:
-    return list(db.session.scalars(sa.select(Tier).order_by(Tier.threshold)))
+    return progress.load_tiers()
 
 
 def badges() -> list[Badge]:

@@ -12,8 +12,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from gamification.engine import catalog
-from gamification.engine.models import Balance, StoredEvent, Tier
+from gamification.engine import catalog, progress
+from gamification.engine.models import Balance, StoredEvent
 from gamification.engine.rules import MemberFacts, RuleView, base_points, is_live, matches, tier_for, with_multiplier
 from portal.accounts.models import Member
 from portal.accounts.services import profile_completion
@@ -76,7 +76,7 @@ def simulate(draft: Any, *, days: int) -> Simulation:
             sa.select(Balance.member_id, Balance.qualifying, Balance.tier_code).where(Balance.member_id.in_(member_ids))
         )
     }
-    tiers = list(db.session.scalars(sa.select(Tier).order_by(Tier.threshold)))
+    tiers = progress.load_tiers()
     multipliers = {t.code: t.multiplier_percent for t in tiers}
     used: dict[tuple[int, str, str], int] = defaultdict(int)
     points: dict[int, int] = defaultdict(int)
