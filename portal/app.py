@@ -32,6 +32,7 @@ from gamification.engine import demo as engine_demo
 from gamification.engine import queries as engine_queries
 from gamification.engine import services as engine_services
 from gamification.engine import tasks as engine_tasks
+from gamification.engine import totals as engine_totals
 from gamification.engine import views as engine_views
 from gamification.quizzes import cli as quiz_cli
 from gamification.quizzes import demo as quiz_demo
@@ -214,6 +215,7 @@ def _schedule_jobs(app: Flask) -> None:
         engine_tasks.warn_expiring_points: timedelta(days=1),
         engine_tasks.expire_points: timedelta(days=1),
         engine_tasks.nightly_tiers: timedelta(days=1),
+        engine_totals.settle_pending_totals: timedelta(minutes=1),
         forums_digest.digest_job: timedelta(hours=1),
         api_webhooks.retry_due_deliveries: timedelta(minutes=1),
         moderation_trust.recompute_trust_levels: timedelta(days=1),

@@ -262,7 +262,7 @@ def record_events(data: dict[str, Any]) -> Any:
         # The members were resolved just above (members are disabled, never deleted, and a
         # foreign key stands behind this).
         # Badges are checked by a job after the commit, outside this batch's locks on its members.
-        recorded = services.record_events([item for _, item in items], members_known=True, badges_later=True)
+        recorded = services.record_events([item for _, item in items], members_known=True, settle_later=True)
         for (index, _), outcome in zip(items, recorded, strict=True):
             outcomes[index] = _renamed(outcome) if isinstance(outcome, DomainError) else outcome
     db.session.commit()

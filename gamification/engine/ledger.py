@@ -9,8 +9,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from gamification.engine import catalog
-from gamification.engine.models import Balance, CapCounter, PeriodTotal, PointEntry, Rule
+from gamification.engine import catalog, totals
+from gamification.engine.models import Balance, CapCounter, PointEntry, Rule
 from portal.bulk import insert_rows, one_of
 from portal.db import db, utcnow
 from portal.events import Routes, emit
@@ -77,23 +77,19 @@ def _entry(**values: Any) -> int:
     return db.session.execute(sa.insert(PointEntry.__table__).values(**values).returning(PointEntry.id)).scalar_one()
 
 
-def _subtract_totals(entry: Any, score: int) -> None:
+def _subtract_totals(entry: Any, score: int, into: totals.Changes | None) -> None:
+    """Takes ``score`` off the totals of the periods the entry was earned in: into the batch's own
+    changes (``into``), or at once."""
     if not score:
         return
     keys = catalog.period_keys(entry.created_at)
     scopes = [""] + ([f"c{entry.category_id}"] if entry.category_id is not None else [])
-    table = PeriodTotal.__table__
+    changes: totals.Changes = into if into is not None else defaultdict(int)
     for period in ("all", "month", "week"):
-        db.session.execute(
-            sa.update(table)
-            .where(
-                table.c.period == period,
-                table.c.period_key == keys[period],
-                table.c.scope.in_(scopes),
-                table.c.member_id == entry.member_id,
-            )
-            .values(points=table.c.points - score)
-        )
+        for scope in scopes:
+            changes[(period, keys[period], scope, entry.member_id)] -= score
+    if into is None:
+        totals.add(changes)
 
 
 def consume_fifo(member_id: int, amount: int, *, skip: int | None = None) -> None:
@@ -125,8 +121,18 @@ def consume_fifo(member_id: int, amount: int, *, skip: int | None = None) -> Non
         )
 
 
-def reverse_entry(entry: PointEntry, *, reason: str, event_id: str | None, event_type: str, now: datetime) -> int:
-    """Takes back one award (never below zero); returns the points taken back, as a positive number."""
+def reverse_entry(
+    entry: PointEntry,
+    *,
+    reason: str,
+    event_id: str | None,
+    event_type: str,
+    now: datetime,
+    totals_into: totals.Changes | None = None,
+) -> int:
+    """Takes back one award (never below zero); returns the points taken back, as a positive number.
+
+    ``totals_into``: the period totals change with the caller's other changes (a batch's), not at once."""
     balance = lock_balance(entry.member_id)
     score = entry.amount or entry.qualifying
     if entry.status == "pending":
@@ -169,7 +175,7 @@ def reverse_entry(entry: PointEntry, *, reason: str, event_id: str | None, event
         category_id=entry.category_id,
         created_at=now,
     )
-    _subtract_totals(entry, score)
+    _subtract_totals(entry, score, totals_into)
     _release_caps(entry, score)
     return take or qtake
 
@@ -198,8 +204,9 @@ def _release_caps(entry: Any, score: int) -> None:
         )
 
 
-def reverse_source(item: Any, *, now: datetime) -> list[tuple[str, int]]:
-    """``*.removed`` and refunds: every award the source earned is taken back."""
+def reverse_source(item: Any, *, now: datetime, totals_into: totals.Changes | None = None) -> list[tuple[str, int]]:
+    """``*.removed`` and refunds: every award the source earned is taken back (``totals_into``:
+    see :func:`reverse_entry`)."""
     if item.source is None:
         return []
     conditions = (
@@ -223,7 +230,9 @@ def reverse_source(item: Any, *, now: datetime) -> list[tuple[str, int]]:
     ).all()
     taken = []
     for entry in originals:
-        points = reverse_entry(entry, reason=item.type, event_id=item.event_id, event_type=item.type, now=now)
+        points = reverse_entry(
+            entry, reason=item.type, event_id=item.event_id, event_type=item.type, now=now, totals_into=totals_into
+        )
         taken.append((entry.rule_code or "", -points))
     return taken
 

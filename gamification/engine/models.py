@@ -152,6 +152,18 @@ class PeriodTotal(db.Model):
     points: Mapped[int] = mapped_column(default=0)
 
 
+class PendingTotals(db.Model):
+    """Period-total changes a committed batch made that are not yet in ``point_totals``: written in
+    the batch's own transaction, added by a job right after its commit (see ``engine.totals``)."""
+
+    __tablename__ = "point_totals_pending"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # [[period, period key, scope, [member ids], [points]], ...]: one entry per board.
+    deltas: Mapped[str] = mapped_column(sa.Text)
+
+
 class CapCounter(db.Model):
     """Points a rule (or, with rule 0, all community rules) paid a member in one cap period."""
 

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from gamification.engine import catalog, ledger, progress
+from gamification.engine import totals as period_totals
 from gamification.engine.ledger import lock_balances
 from gamification.engine.models import (
     CapCounter,
@@ -183,12 +184,13 @@ class _Running:
 
 
 def process(
-    items: list[Incoming], *, now: datetime | None = None, admit: Admit | None = None, badges_later: bool = False
+    items: list[Incoming], *, now: datetime | None = None, admit: Admit | None = None, settle_later: bool = False
 ) -> list[Outcome]:
     """Pays, or takes back, what each event is worth; returns one outcome per item, in order.
 
-    ``badges_later``: the badges are checked by a job once the transaction commits (see
-    :func:`progress.after_batch`), not while the batch holds its members' balance rows.
+    ``settle_later``: the badges (:func:`progress.after_batch`) and the period totals
+    (:mod:`engine.totals`) are settled by jobs once the transaction commits, not while the batch
+    holds its members' balance rows.
 
     ``admit`` sees the events that are new (not a replayed idempotency key) before anything is
     paid: the other subscribers' gates run there, and a refused event is forgotten (its stored
@@ -212,7 +214,7 @@ def process(
                     outcomes[i].created = False
             live = [(i, it) for i, it in live if it.event_id not in refused]
     if live:
-        _process_live(live, outcomes, now, badges_later)
+        _process_live(live, outcomes, now, settle_later)
     if duplicates:
         _fill_duplicates(items, outcomes, duplicates)
     return outcomes
@@ -241,7 +243,7 @@ def _fill_duplicates(items: list[Incoming], outcomes: list[Outcome], duplicates:
 
 
 def _process_live(
-    live: list[tuple[int, Incoming]], outcomes: list[Outcome], now: datetime, badges_later: bool = False
+    live: list[tuple[int, Incoming]], outcomes: list[Outcome], now: datetime, settle_later: bool = False
 ) -> None:
     config = current_app.config
     keys_now = catalog.period_keys(now)
@@ -306,7 +308,7 @@ def _process_live(
     entries: list[tuple[Any, ...]] = []
     when = bulk.time_writer()
     now_db, window_end = when(now), when(now + window)
-    totals: dict[tuple[str, str, str, int], int] = defaultdict(int)
+    totals: period_totals.Changes = defaultdict(int)
     counter_adds: dict[tuple[int, int, str, str], int] = defaultdict(int)
     consumers: dict[int, int] = defaultdict(int)  # member -> points to take from the oldest remaining
     total_keys = [(period, keys_now[period]) for period in ("all", "month", "week")]
@@ -409,26 +411,21 @@ def _process_live(
         ledger.consume_fifo(member_id, amount)
     _write_balances(running)
     bulk.add_rows(
-        "point_totals",
-        ["member_id", "period", "period_key", "scope"],
-        "points",
-        sorted((m, p, k, sc, n) for (p, k, sc, m), n in totals.items()),  # in key order: fewer page visits
-    )
-    bulk.add_rows(
         "point_cap_counters",
         ["member_id", "rule_id", "period", "period_key"],
         "points",
         sorted((m, r, p, k, n) for (m, r, p, k), n in counter_adds.items()),
     )
     for i, it in reversing:
-        outcomes[i].awarded.extend(ledger.reverse_source(it, now=now))
+        outcomes[i].awarded.extend(ledger.reverse_source(it, now=now, totals_into=totals))
+    period_totals.add(totals, later=settle_later)
 
     progress.after_batch(
         running={m: (r.qualifying, r.tier_code) for m, r in running.items()},
         tiers=tiers,
         live=live,
         now=now,
-        badges_later=badges_later,
+        settle_later=settle_later,
     )
     ledger.announce(live, outcomes)
 

@@ -49,12 +49,12 @@ def after_batch(
     tiers: list[Tier],
     live: list[tuple[int, Any]],
     now: datetime,
-    badges_later: bool = False,
+    settle_later: bool = False,
 ) -> None:
     """Upgrades members whose qualifying points crossed a threshold; awards the badges now earned.
 
     ``running`` maps each member to (qualifying points, tier code) as the batch left them; the balance
-    rows are still locked, so no query is needed to know the current tier. ``badges_later``: the
+    rows are still locked, so no query is needed to know the current tier. ``settle_later``: the
     badges are left to :func:`award_badges_after_commit`, queued for when the transaction commits,
     so that a batch of outside events holds its members' balance rows only as long as paying takes
     (badges are awarded once whoever checks first: the unique member-badge pair decides)."""
@@ -66,7 +66,7 @@ def after_batch(
                 change_tier(member_id, tier_code, target, now=now)
     acted = {(it.member_id, it.type) for _, it in live}
     event_types = {it.type for _, it in live}
-    if badges_later:
+    if settle_later:
         after_commit(award_badges_after_commit, sorted(running), sorted(event_types), sorted(acted), now.isoformat())
         return
     award_badges(set(running), event_types, tiers=tiers, now=now, acted=acted)

@@ -205,14 +205,14 @@ def record_event(
 
 
 def record_events(
-    items: list[dict[str, Any]], *, members_known: bool = False, badges_later: bool = False
+    items: list[dict[str, Any]], *, members_known: bool = False, settle_later: bool = False
 ) -> list[RecordedEvent | DomainError]:
     """The batch path: each item is validated and processed as by :func:`record_event`; a bad item
     becomes its DomainError in the result list and does not spoil the others.
 
     ``members_known``: the caller has just looked the members up (the API
-    resolves its member references), so they are not looked up a second time. ``badges_later``:
-    the badges are awarded by a job after the caller commits (see :func:`pipeline.process`)."""
+    resolves its member references), so they are not looked up a second time. ``settle_later``:
+    badges and period totals are settled by jobs after the caller commits (see :func:`pipeline.process`)."""
     if not isinstance(items, list) or len(items) > MAX_BATCH:
         raise ValidationFailed(_l("Send at most %(n)s events at once.", n=MAX_BATCH), fields={"events": "too_many"})
     results: list[RecordedEvent | DomainError | None] = [None] * len(items)
@@ -235,7 +235,7 @@ def record_events(
     if valid:
         token = _handled.set(_handled.get() | {it.event_id for _, it in valid})
         try:
-            outcomes = _process_guarded([it for _, it in valid], badges_later=badges_later)
+            outcomes = _process_guarded([it for _, it in valid], settle_later=settle_later)
         finally:
             _handled.reset(token)
         balances = {
@@ -332,13 +332,13 @@ def _drop_work_since(queued: dict[Any, int | None]) -> None:
             del info[key][length:]
 
 
-def _process_guarded(items: list[Incoming], *, badges_later: bool = False) -> list[pipeline.Outcome | DomainError]:
+def _process_guarded(items: list[Incoming], *, settle_later: bool = False) -> list[pipeline.Outcome | DomainError]:
     """The whole batch in one savepoint; if the database refuses it (a race on a key), item by item.
     A rolled-back attempt takes the after-commit work it queued with it."""
     queued = _queued_work()
     try:
         with db.session.begin_nested():
-            return list(pipeline.process(items, admit=_admit, badges_later=badges_later))
+            return list(pipeline.process(items, admit=_admit, settle_later=settle_later))
     except (IntegrityError, OperationalError):
         _drop_work_since(queued)
     outcomes: list[pipeline.Outcome | DomainError] = []
@@ -346,7 +346,7 @@ def _process_guarded(items: list[Incoming], *, badges_later: bool = False) -> li
         queued = _queued_work()
         try:
             with db.session.begin_nested():
-                outcomes.append(pipeline.process([item], admit=_admit, badges_later=badges_later)[0])
+                outcomes.append(pipeline.process([item], admit=_admit, settle_later=settle_later)[0])
         except (IntegrityError, OperationalError):
             _drop_work_since(queued)
             outcomes.append(

@@ -356,7 +356,7 @@ def test_a_badge_another_writer_awarded_meanwhile_is_neither_announced_nor_notif
     left alone: the unique member-badge pair decides, and only what this job inserted is told."""
     member = MemberFactory()
     badge = BadgeFactory(code="voice", kind="event_count", event_type="survey.answered", threshold=1)
-    record_events([{"member_id": member.id, "event_type": "survey.answered"}], badges_later=True)
+    record_events([{"member_id": member.id, "event_type": "survey.answered"}], settle_later=True)
     assert db.session.scalars(sa.select(MemberBadge)).all() == []  # left to the job
 
     def the_other_writer_wins(session):

@@ -1,0 +1,104 @@
+"""Per-period totals, the rows leaderboards read: added at once, or settled right after the commit.
+
+A batch of the API adds to some four thousand total rows (all time, the month and the week,
+overall and per category, for each member it pays). On PostgreSQL each is a new row version in
+the primary key and in the top-N index: the biggest statement of a batch. Written while the batch
+holds its members' balance rows, every overlapping batch waited for it too.
+
+With ``later``, the batch stores its changes as one ``point_totals_pending`` row in its own
+transaction, so a crash loses nothing and a rollback leaves nothing, and a job queued for the
+commit adds them. The job claims every pending row no other job holds, so under load one job
+settles several batches in one statement. The periodic run of the same job settles what a lost
+job left behind.
+
+Every change is an addition (``points = points + n``, the row created when missing), so it does
+not matter in which order batches, their settlements and reversals land; each writer takes its
+rows in key order, so two of them never wait for each other in a circle.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+import sqlalchemy as sa
+
+from gamification.engine.models import PendingTotals
+from portal import bulk, jobs
+from portal.db import begin_writing, db, utcnow
+from portal.events import after_commit
+
+# (period, period key, scope, member id) -> points
+Changes = dict[tuple[str, str, str, int], int]
+
+KEYS = ["member_id", "period", "period_key", "scope"]
+
+
+def add(changes: Changes, *, later: bool = False) -> None:
+    """Adds ``changes`` to the totals in this transaction, or (``later``) once it commits."""
+    if not changes:
+        return
+    if later:
+        db.session.execute(sa.insert(PendingTotals.__table__).values(created_at=utcnow(), deltas=_encode(changes)))
+        after_commit(settle_pending_totals)
+        return
+    _apply(changes)
+
+
+def _apply(changes: Changes) -> None:
+    # In key order: fewer page visits, and two writers never take each other's rows crosswise.
+    bulk.add_rows("point_totals", KEYS, "points", sorted((m, p, k, s, n) for (p, k, s, m), n in changes.items()))
+
+
+def _encode(changes: Changes) -> str:
+    boards: dict[tuple[str, str, str], tuple[list[int], list[int]]] = {}
+    for (period, key, scope, member_id), points in changes.items():
+        members, amounts = boards.setdefault((period, key, scope), ([], []))
+        members.append(member_id)
+        amounts.append(points)
+    return json.dumps([[*board, members, amounts] for board, (members, amounts) in boards.items()])
+
+
+def _decode(payload: str, into: Changes) -> None:
+    for period, key, scope, members, amounts in json.loads(payload):
+        for member_id, points in zip(members, amounts, strict=True):
+            into[(period, key, scope, member_id)] += points
+
+
+BATCHES_PER_SETTLEMENT = 100
+
+
+def settle_pending(limit: int = BATCHES_PER_SETTLEMENT) -> int:
+    """Adds the pending changes no other settlement holds (up to ``limit`` batches'); returns how
+    many pending rows it settled. The caller commits."""
+    table = PendingTotals.__table__
+    oldest = sa.select(table.c.id).order_by(table.c.id).limit(limit)
+    if db.session.get_bind().dialect.name == "postgresql":
+        oldest = oldest.with_for_update(skip_locked=True)  # a concurrent settlement takes the others
+    else:
+        begin_writing(db.session)  # SQLite: the claim and the additions under one write lock
+    payloads = db.session.scalars(
+        sa.delete(table).where(table.c.id.in_(oldest.scalar_subquery())).returning(table.c.deltas)
+    ).all()
+    changes: Changes = defaultdict(int)
+    for payload in payloads:
+        _decode(payload, changes)
+    if changes:
+        _apply(changes)
+    return len(payloads)
+
+
+def pending_count() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(PendingTotals)) or 0
+
+
+@jobs.job
+def settle_pending_totals() -> int:
+    """After a batch's commit (and every minute, for what a lost job left): the pending totals."""
+    settled = 0
+    while True:
+        count = settle_pending()
+        db.session.commit()
+        settled += count
+        if count < BATCHES_PER_SETTLEMENT:
+            return settled
