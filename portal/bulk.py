@@ -142,7 +142,16 @@ def _array_literal(values: tuple[Any, ...], kind: str) -> str:
     if kind.startswith("BOOLEAN"):
         return "{" + ",".join("NULL" if v is None else ("t" if v else "f") for v in values) + "}"
     if kind.startswith(("TIMESTAMP", "DATE")):
-        return _joined([_NULL if v is None else v if isinstance(v, str) else v.isoformat() for v in values])
+        # A batch's rows mostly share a few instants (its "now", the end of its window): each is
+        # written out once.
+        written: dict[Any, str] = {None: _NULL}
+        texts = []
+        for v in values:
+            text = written.get(v)
+            if text is None:
+                text = written[v] = v if isinstance(v, str) else v.isoformat()
+            texts.append(text)
+        return _joined(texts)
     return _joined([_NULL if v is None else v if isinstance(v, str) else str(v) for v in values])
 
 

@@ -292,13 +292,16 @@ def _process_live(
             key = award_key(rule.id, rule_type, it.source, it.idempotency_key, it.event_id)
             candidates.append((i, it, rule, key))
 
+    # An award keyed by its event's idempotency key cannot have been paid before: this transaction
+    # has just claimed that key in engine_events (a replay is a duplicate and never gets here), and
+    # only a refused event, which paid nothing, is ever deleted there. The other keys (a source's)
+    # are looked up; the unique index on the ledger's key stays the last line of defence.
     paid_keys: set[str] = set()
-    if candidates:
+    looked_up = [c[3] for c in candidates if not c[1].idempotency_key]
+    if looked_up:
         paid_keys.update(
             db.session.scalars(
-                sa.select(PointEntry.idempotency_key).where(
-                    one_of(PointEntry.idempotency_key, [c[3] for c in candidates])
-                )
+                sa.select(PointEntry.idempotency_key).where(one_of(PointEntry.idempotency_key, looked_up))
             )
         )
     counters = _load_counters(candidates, keys_now, config)

@@ -140,19 +140,25 @@ def award_badges(
     relevant = [_BadgeRule(*row) for row in rows if row.kind != "event_count" or row.event_type in event_types]
     if not relevant:
         return []
-    owned = set(
-        db.session.execute(
+    # Plain tuples: a batch's members may own thousands of badges, and rows hash slowly.
+    owned = {
+        (member_id, badge_id)
+        for member_id, badge_id in db.session.execute(
             sa.select(MemberBadge.member_id, MemberBadge.badge_id).where(one_of(MemberBadge.member_id, member_ids))
-        ).all()
-    )
-    balances = {
-        row.member_id: row
-        for row in db.session.execute(
-            sa.select(Balance.member_id, Balance.earned, Balance.tier_code, Balance.streak_days).where(
-                one_of(Balance.member_id, member_ids)
-            )
         )
     }
+    earned_points: dict[int, int] = {}
+    streaks: dict[int, int] = {}
+    tier_ranks: dict[int, int] = {}
+    ranks = {tier.code: index + 1 for index, tier in enumerate(tiers)}
+    for member_id, earned, tier_code, streak in db.session.execute(
+        sa.select(Balance.member_id, Balance.earned, Balance.tier_code, Balance.streak_days).where(
+            one_of(Balance.member_id, member_ids)
+        )
+    ):
+        earned_points[member_id] = earned
+        streaks[member_id] = streak
+        tier_ranks[member_id] = ranks.get(tier_code or "", 0)
     counted_types = {b.event_type for b in relevant if b.kind == "event_count"}
     counted_members = member_ids
     if acted is not None:
@@ -174,28 +180,22 @@ def award_badges(
             .group_by(StoredEvent.member_id, StoredEvent.type)
         ):
             counts[(member_id, event_type)] = count
-    ranks = {tier.code: index + 1 for index, tier in enumerate(tiers)}
+    # Badge by badge, the members who now qualify; then what they do not own yet.
     awarded: list[tuple[int, _BadgeRule]] = []
-    for member_id in sorted(member_ids):
-        balance = balances.get(member_id)
-        for badge in relevant:
-            if (member_id, badge.id) in owned:
-                continue
-            if badge.kind == "event_count":
-                earned = counts.get((member_id, badge.event_type), 0) >= badge.threshold
-            elif balance is None:
-                earned = False
-            elif badge.kind == "points_reached":
-                earned = balance.earned >= badge.threshold
-            elif badge.kind == "streak":
-                earned = balance.streak_days >= badge.threshold
-            elif badge.kind == "tier_reached":
-                wanted = ranks.get(badge.tier_code or "", 0)
-                earned = wanted > 0 and ranks.get(balance.tier_code or "", 0) >= wanted
-            else:
-                earned = False
-            if earned:
-                awarded.append((member_id, badge))
+    for badge in relevant:
+        if badge.kind == "event_count":
+            qualified = [m for (m, t), n in counts.items() if t == badge.event_type and n >= badge.threshold]
+        elif badge.kind == "points_reached":
+            qualified = [m for m, earned in earned_points.items() if earned >= badge.threshold]
+        elif badge.kind == "streak":
+            qualified = [m for m, streak in streaks.items() if streak >= badge.threshold]
+        elif badge.kind == "tier_reached" and ranks.get(badge.tier_code or "", 0) > 0:
+            wanted = ranks[badge.tier_code or ""]
+            qualified = [m for m, rank in tier_ranks.items() if rank >= wanted]
+        else:
+            qualified = []
+        awarded.extend((m, badge) for m in qualified if m in member_ids and (m, badge.id) not in owned)
+    awarded.sort(key=lambda pair: (pair[0], pair[1].id))
     if awarded:
         if write_lock:
             begin_writing(db.session)
