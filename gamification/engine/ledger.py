@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from gamification.engine import catalog, totals
 from gamification.engine.models import Balance, CapCounter, PointEntry, Rule
+from portal import bulk
 from portal.bulk import insert_rows, one_of
 from portal.db import db, utcnow
 from portal.events import Routes, emit
@@ -34,7 +35,7 @@ def lock_balances(member_ids: set[int]) -> dict[int, Any]:
             .where(one_of(Balance.member_id, ordered))
             .order_by(Balance.member_id)
         )
-        return {row.member_id: row for row in db.session.execute(stmt.with_for_update())}
+        return {row.member_id: row for row in bulk.read(stmt.with_for_update())}
 
     found = read(ordered)
     missing = [m for m in ordered if m not in found]

@@ -10,7 +10,7 @@ from flask import current_app
 
 from gamification.engine.models import Badge, Balance, MemberBadge, StoredEvent, Tier
 from gamification.engine.rules import tier_for
-from portal import jobs
+from portal import bulk, jobs
 from portal.bulk import insert_returning, one_of, time_writer
 from portal.db import begin_writing, db, utcnow
 from portal.events import Routes, after_commit, emit
@@ -141,9 +141,10 @@ def award_badges(
     if not relevant:
         return []
     # Plain tuples: a batch's members may own thousands of badges, and rows hash slowly.
+    read = bulk.read
     owned = {
         (member_id, badge_id)
-        for member_id, badge_id in db.session.execute(
+        for member_id, badge_id in read(
             sa.select(MemberBadge.member_id, MemberBadge.badge_id).where(one_of(MemberBadge.member_id, member_ids))
         )
     }
@@ -151,7 +152,7 @@ def award_badges(
     streaks: dict[int, int] = {}
     tier_ranks: dict[int, int] = {}
     ranks = {tier.code: index + 1 for index, tier in enumerate(tiers)}
-    for member_id, earned, tier_code, streak in db.session.execute(
+    for member_id, earned, tier_code, streak in read(
         sa.select(Balance.member_id, Balance.earned, Balance.tier_code, Balance.streak_days).where(
             one_of(Balance.member_id, member_ids)
         )
@@ -169,7 +170,7 @@ def award_badges(
         counted_members = {m for m, _ in missing}
     counts: dict[tuple[int, str | None], int] = {}
     if counted_types and counted_members:
-        for member_id, event_type, count in db.session.execute(
+        for member_id, event_type, count in read(
             sa.select(
                 StoredEvent.member_id,
                 StoredEvent.type,

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from gamification.engine import catalog, kinds, ledger, pipeline, referrals  # noqa: F401 - kinds registers notification kinds
 from gamification.engine.models import FEEDS, RULE_FIELDS, Badge, Balance, Rule, Tier
 from gamification.engine.pipeline import Incoming
+from portal import bulk
 from portal.accounts.models import Member
 from portal.bulk import one_of
 from portal.db import db, utcnow
@@ -240,7 +241,7 @@ def record_events(
             _handled.reset(token)
         balances = {
             row.member_id: row
-            for row in db.session.execute(
+            for row in bulk.read(
                 sa.select(Balance.member_id, Balance.spendable, Balance.tier_code).where(
                     one_of(Balance.member_id, {it.member_id for _, it in valid})
                 )

@@ -52,6 +52,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from portal import bulk
 from portal.accounts.models import Member, Organisation
 from portal.api import services
 from portal.api.models import ApiKey
@@ -463,7 +464,7 @@ def resolve_member_ids(refs: Iterable[Any]) -> dict[Any, int]:
             externals.setdefault(value, []).append(ref)
     found: dict[Any, int] = {}
     if ids:
-        for member_id in db.session.scalars(sa.select(Member.id).where(one_of(Member.id, ids))):
+        for member_id in bulk.read(sa.select(Member.id).where(one_of(Member.id, ids))).scalars():
             for ref in ids[member_id]:
                 found[ref] = member_id
     if externals:
