@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -117,9 +118,8 @@ def award_badges(
     transaction is committed and the writes take SQLite's write lock (``begin_writing``), so they
     wait their turn instead of failing when another writer committed since the reads.
 
-    ``acted`` (member, event type) pairs limit the event counts to members who just did that kind
-    of thing and still miss one of its badges: a count badge can only be newly earned by its event,
-    and a long-standing member's history is not counted again for every batch."""
+    ``acted`` (member, event type) pairs limit the event counts to the members who just did that
+    kind of thing (see below)."""
     if not member_ids:
         return []
     rows = db.session.execute(
@@ -160,27 +160,40 @@ def award_badges(
         earned_points[member_id] = earned
         streaks[member_id] = streak
         tier_ranks[member_id] = ranks.get(tier_code or "", 0)
-    counted_types = {b.event_type for b in relevant if b.kind == "event_count"}
-    counted_members = member_ids
-    if acted is not None:
-        missing = {
-            (m, b.event_type) for m, t in acted for b in relevant if b.event_type == t and (m, b.id) not in owned
-        }
-        counted_types = {t for _, t in missing}
-        counted_members = {m for m, _ in missing}
+    # For each (member, kind of event) to count, the lowest threshold of its badges the member
+    # still misses: a count badge can only be newly earned by its event, so with ``acted`` only the
+    # members who just did that thing are counted, and a long-standing member's history is not
+    # counted again for every batch.
+    by_type: dict[str, list[_BadgeRule]] = defaultdict(list)
+    for badge in relevant:
+        if badge.kind == "event_count" and badge.event_type:
+            by_type[badge.event_type].append(badge)
+    lowest: dict[tuple[int, str], int] = {}
+    pairs = acted if acted is not None else {(m, t) for m in member_ids for t in by_type}
+    for member_id, event_type in pairs:
+        thresholds = [b.threshold for b in by_type.get(event_type, ()) if (member_id, b.id) not in owned]
+        if thresholds:
+            lowest[(member_id, event_type)] = min(thresholds)
     counts: dict[tuple[int, str | None], int] = {}
-    if counted_types and counted_members:
-        for member_id, event_type, count in read(
-            sa.select(
-                StoredEvent.member_id,
-                StoredEvent.type,
-                # A replayed event (the same source again) counts once.
-                sa.func.count(sa.distinct(sa.func.coalesce(StoredEvent.source_id, StoredEvent.id))),
-            )
-            .where(one_of(StoredEvent.member_id, counted_members), StoredEvent.type.in_(counted_types))
-            .group_by(StoredEvent.member_id, StoredEvent.type)
-        ):
-            counts[(member_id, event_type)] = count
+    if lowest:
+        e = StoredEvent
+        # First every stored event, an index-only count; only the pairs that reach their lowest
+        # missing threshold that way are counted exactly, a replayed event (the same source
+        # again) once. Most pairs stop at the first count.
+        rough = read(
+            sa.select(e.member_id, e.type, sa.func.count())
+            .where(one_of(e.member_id, {m for m, _ in lowest}), e.type.in_({t for _, t in lowest}))
+            .group_by(e.member_id, e.type)
+        )
+        close = {(m, t) for m, t, n in rough if n >= lowest.get((m, t), n + 1)}
+        if close:
+            for member_id, event_type, count in read(
+                sa.select(e.member_id, e.type, sa.func.count(sa.distinct(sa.func.coalesce(e.source_id, e.id))))
+                .where(one_of(e.member_id, {m for m, _ in close}), e.type.in_({t for _, t in close}))
+                .group_by(e.member_id, e.type)
+            ):
+                if (member_id, event_type) in close:
+                    counts[(member_id, event_type)] = count
     # Badge by badge, the members who now qualify; then what they do not own yet.
     awarded: list[tuple[int, _BadgeRule]] = []
     for badge in relevant:
