@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from flask import current_app
 
+from gamification.engine import totals
 from gamification.engine.models import Badge, Balance, MemberBadge, StoredEvent, Tier
 from gamification.engine.rules import tier_for
 from portal import bulk, jobs
@@ -56,9 +57,10 @@ def after_batch(
 
     ``running`` maps each member to (qualifying points, tier code) as the batch left them; the balance
     rows are still locked, so no query is needed to know the current tier. ``settle_later``: the
-    badges are left to :func:`award_badges_after_commit`, queued for when the transaction commits,
-    so that a batch of outside events holds its members' balance rows only as long as paying takes
-    (badges are awarded once whoever checks first: the unique member-badge pair decides)."""
+    badges, and the batch's pending period totals, are left to :func:`settle_after_batch`, queued
+    for when the transaction commits, so that a batch of outside events holds its members' balance
+    rows only as long as paying takes (badges are awarded once whoever checks first: the unique
+    member-badge pair decides)."""
     if tiers and running:
         ranks = {tier.code: index for index, tier in enumerate(tiers, 1)}
         for member_id, (qualifying, tier_code) in sorted(running.items()):
@@ -68,16 +70,18 @@ def after_batch(
     acted = {(it.member_id, it.type) for _, it in live}
     event_types = {it.type for _, it in live}
     if settle_later:
-        after_commit(award_badges_after_commit, sorted(running), sorted(event_types), sorted(acted), now.isoformat())
+        after_commit(settle_after_batch, sorted(running), sorted(event_types), sorted(acted), now.isoformat())
         return
     award_badges(set(running), event_types, tiers=tiers, now=now, acted=acted)
 
 
 @jobs.job
-def award_badges_after_commit(
+def settle_after_batch(
     member_ids: list[int], event_types: list[str], acted: list[list[Any]], at: str
 ) -> list[tuple[int, str]]:
-    """The badges a committed batch earned (see :func:`after_batch`); commits once."""
+    """What a committed batch left for after its commit (see :func:`after_batch`), in one
+    transaction: the badges it earned, then the pending period totals (``totals.settle_pending``).
+    Returns the badges awarded."""
     tiers = load_tiers()
     awarded = award_badges(
         set(member_ids),
@@ -87,6 +91,8 @@ def award_badges_after_commit(
         acted={(int(m), str(t)) for m, t in acted},
         write_lock=True,
     )
+    # On SQLite, badges written means the write lock is held already: the totals are added under it.
+    totals.settle_pending(writing=bool(awarded))
     db.session.commit()
     return awarded
 

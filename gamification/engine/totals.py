@@ -6,10 +6,11 @@ the primary key and in the top-N index: the biggest statement of a batch. Writte
 holds its members' balance rows, every overlapping batch waited for it too.
 
 With ``later``, the batch stores its changes as one ``point_totals_pending`` row in its own
-transaction, so a crash loses nothing and a rollback leaves nothing, and a job queued for the
-commit adds them. The job claims every pending row no other job holds, so under load one job
-settles several batches in one statement. The periodic run of the same job settles what a lost
-job left behind.
+transaction, so a crash loses nothing and a rollback leaves nothing, and the job it queues for
+its commit (``progress.settle_after_batch``, which also awards its badges, in one transaction)
+adds them. A settlement claims every pending row no other one holds, so under load one settles
+several batches in one statement. :func:`settle_pending_totals`, run every minute, settles what a
+lost job left behind.
 
 Every change is an addition (``points = points + n``, the row created when missing), so it does
 not matter in which order batches, their settlements and reversals land; each writer takes its
@@ -26,7 +27,6 @@ import sqlalchemy as sa
 from gamification.engine.models import PendingTotals
 from portal import bulk, jobs
 from portal.db import begin_writing, db, utcnow
-from portal.events import after_commit
 
 # (period, period key, scope, member id) -> points
 Changes = dict[tuple[str, str, str, int], int]
@@ -35,12 +35,12 @@ KEYS = ["member_id", "period", "period_key", "scope"]
 
 
 def add(changes: Changes, *, later: bool = False) -> None:
-    """Adds ``changes`` to the totals in this transaction, or (``later``) once it commits."""
+    """Adds ``changes`` to the totals in this transaction, or (``later``) stores them for a
+    settlement after the commit, which the caller queues (:func:`settle_pending`)."""
     if not changes:
         return
     if later:
         db.session.execute(sa.insert(PendingTotals.__table__).values(created_at=utcnow(), deltas=_encode(changes)))
-        after_commit(settle_pending_totals)
         return
     _apply(changes)
 
@@ -68,14 +68,17 @@ def _decode(payload: str, into: Changes) -> None:
 BATCHES_PER_SETTLEMENT = 100
 
 
-def settle_pending(limit: int = BATCHES_PER_SETTLEMENT) -> int:
+def settle_pending(limit: int = BATCHES_PER_SETTLEMENT, *, writing: bool = False) -> int:
     """Adds the pending changes no other settlement holds (up to ``limit`` batches'); returns how
-    many pending rows it settled. The caller commits."""
+    many pending rows it settled. The caller commits. ``writing``: on SQLite, the transaction holds
+    the write lock already (``begin_writing``)."""
     table = PendingTotals.__table__
+    if db.session.scalar(sa.select(table.c.id).limit(1)) is None:
+        return 0  # nothing to settle: no write lock taken for it
     oldest = sa.select(table.c.id).order_by(table.c.id).limit(limit)
     if db.session.get_bind().dialect.name == "postgresql":
         oldest = oldest.with_for_update(skip_locked=True)  # a concurrent settlement takes the others
-    else:
+    elif not writing:
         begin_writing(db.session)  # SQLite: the claim and the additions under one write lock
     payloads = db.session.scalars(
         sa.delete(table).where(table.c.id.in_(oldest.scalar_subquery())).returning(table.c.deltas)
@@ -94,7 +97,7 @@ def pending_count() -> int:
 
 @jobs.job
 def settle_pending_totals() -> int:
-    """After a batch's commit (and every minute, for what a lost job left): the pending totals."""
+    """Every minute: the pending totals a lost job left (a batch's own job settles them at once)."""
     settled = 0
     while True:
         count = settle_pending()
