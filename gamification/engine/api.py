@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from gamification.engine import catalog, queries, services
 from portal.api import toolkit as api
-from portal.db import KeysetPage, begin_writing, db
+from portal.db import KeysetPage, db
 from portal.errors import DomainError, ValidationFailed
 
 MAX_BATCH = services.MAX_BATCH
@@ -255,14 +255,15 @@ def record_events(data: dict[str, Any]) -> Any:
             outcomes[index] = api.MemberNotFound(fields={"member": "unknown"})
         else:
             items.append((index, _service_item(item, member_id)))
-    # Concurrent batches on SQLite wait for each other here instead of colliding; the checks and
-    # lookups above ran before, so another worker's batch can be parsed while this one writes.
-    begin_writing(db.session)
     if items:
         # The members were resolved just above (members are disabled, never deleted, and a
-        # foreign key stands behind this).
-        # Badges are checked by a job after the commit, outside this batch's locks on its members.
-        recorded = services.record_events([item for _, item in items], members_known=True, settle_later=True)
+        # foreign key stands behind this). Badges and period totals are settled by a job after the
+        # commit, outside this batch's locks on its members. Concurrent batches on SQLite wait for
+        # each other (``write_lock``) instead of colliding, once the items are checked, so another
+        # worker's batch is parsed and checked while this one writes.
+        recorded = services.record_events(
+            [item for _, item in items], members_known=True, settle_later=True, write_lock=True
+        )
         for (index, _), outcome in zip(items, recorded, strict=True):
             outcomes[index] = _renamed(outcome) if isinstance(outcome, DomainError) else outcome
     db.session.commit()

@@ -20,7 +20,7 @@ from gamification.engine.pipeline import Incoming
 from portal import bulk
 from portal.accounts.models import Member
 from portal.bulk import one_of
-from portal.db import db, utcnow
+from portal.db import begin_writing, db, utcnow
 from portal.errors import Conflict, DomainError, NotAllowed, NotFound, ValidationFailed
 from portal.events import EXTERNAL_SOURCE_PREFIX, Event, Routes, bus, emit
 
@@ -206,14 +206,16 @@ def record_event(
 
 
 def record_events(
-    items: list[dict[str, Any]], *, members_known: bool = False, settle_later: bool = False
+    items: list[dict[str, Any]], *, members_known: bool = False, settle_later: bool = False, write_lock: bool = False
 ) -> list[RecordedEvent | DomainError]:
     """The batch path: each item is validated and processed as by :func:`record_event`; a bad item
     becomes its DomainError in the result list and does not spoil the others.
 
     ``members_known``: the caller has just looked the members up (the API
     resolves its member references), so they are not looked up a second time. ``settle_later``:
-    badges and period totals are settled by jobs after the caller commits (see :func:`pipeline.process`)."""
+    badges and period totals are settled by jobs after the caller commits (see :func:`pipeline.process`).
+    ``write_lock``: the batch takes SQLite's write lock (``begin_writing``) once its items are
+    validated, just before it writes, so another worker validates its batch meanwhile."""
     if not isinstance(items, list) or len(items) > MAX_BATCH:
         raise ValidationFailed(_l("Send at most %(n)s events at once.", n=MAX_BATCH), fields={"events": "too_many"})
     results: list[RecordedEvent | DomainError | None] = [None] * len(items)
@@ -234,6 +236,8 @@ def record_events(
             results[i] = NotFound(_l("There is no member with this id."), fields={"member_id": "unknown"})
         valid = [(i, it) for i, it in valid if it.member_id in known]
     if valid:
+        if write_lock:
+            begin_writing(db.session)
         token = _handled.set(_handled.get() | {it.event_id for _, it in valid})
         try:
             outcomes = _process_guarded([it for _, it in valid], settle_later=settle_later)
