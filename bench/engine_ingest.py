@@ -15,6 +15,7 @@ import argparse
 import gc
 import os
 import random
+import shutil
 import statistics
 import tempfile
 import time
@@ -371,6 +372,14 @@ def main() -> None:
 
     folder = args.work_dir or Path(tempfile.mkdtemp(prefix="engine-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
+    try:
+        _run(args, folder)
+    finally:
+        if args.work_dir is None:  # a folder of its own (its SQLite file, gunicorn's log): gone
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run(args: argparse.Namespace, folder: Path) -> None:
     size = args.batch_size
     url = args.database_url or f"sqlite:///{folder / 'bench.db'}"
     if url.startswith("postgresql"):

@@ -188,9 +188,9 @@ def process(
 ) -> list[Outcome]:
     """Pays, or takes back, what each event is worth; returns one outcome per item, in order.
 
-    ``settle_later``: the badges (:func:`progress.after_batch`) and the period totals
-    (:mod:`engine.totals`) are settled by jobs once the transaction commits, not while the batch
-    holds its members' balance rows.
+    ``settle_later``: the badges and the period totals (:mod:`engine.totals`) are settled by a job
+    once the transaction commits (:func:`progress.settle_after_batch`), not while the batch holds
+    its members' balance rows.
 
     ``admit`` sees the events that are new (not a replayed idempotency key) before anything is
     paid: the other subscribers' gates run there, and a refused event is forgotten (its stored

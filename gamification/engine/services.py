@@ -213,7 +213,7 @@ def record_events(
 
     ``members_known``: the caller has just looked the members up (the API
     resolves its member references), so they are not looked up a second time. ``settle_later``:
-    badges and period totals are settled by jobs after the caller commits (see :func:`pipeline.process`).
+    badges and period totals are settled by a job after the caller commits (see :func:`pipeline.process`).
     ``write_lock``: the batch takes SQLite's write lock (``begin_writing``) once its items are
     validated, just before it writes, so another worker validates its batch meanwhile."""
     if not isinstance(items, list) or len(items) > MAX_BATCH:

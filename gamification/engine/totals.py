@@ -13,8 +13,8 @@ several batches in one statement. :func:`settle_pending_totals`, run every minut
 lost job left behind.
 
 Every change is an addition (``points = points + n``, the row created when missing), so it does
-not matter in which order batches, their settlements and reversals land; each writer takes its
-rows in key order, so two of them never wait for each other in a circle.
+not matter in which order batches, their settlements and reversals land; each statement takes its
+rows in key order, so two settlements wait for each other in turn, never in a circle.
 """
 
 from __future__ import annotations
