@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextvars
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -22,7 +21,7 @@ from portal.accounts.models import Member
 from portal.bulk import one_of
 from portal.db import begin_writing, db, utcnow
 from portal.errors import Conflict, DomainError, NotAllowed, NotFound, ValidationFailed
-from portal.events import EXTERNAL_SOURCE_PREFIX, Event, Routes, bus, emit
+from portal.events import EXTERNAL_SOURCE_PREFIX, Event, Routes, bus, emit, new_event_id
 
 MAX_BATCH = 1000
 MAX_KEY_LENGTH = 150
@@ -220,11 +219,9 @@ def record_events(
         raise ValidationFailed(_l("Send at most %(n)s events at once.", n=MAX_BATCH), fields={"events": "too_many"})
     results: list[RecordedEvent | DomainError | None] = [None] * len(items)
     valid: list[tuple[int, Incoming]] = []
-    # One random prefix per batch and a counter: unique ids without a system call per event.
-    prefix = uuid.uuid4().hex[:20]
     for index, item in enumerate(items):
         try:
-            valid.append((index, _validate(item, f"{prefix}{index:012x}")))
+            valid.append((index, _validate(item, new_event_id())))
         except DomainError as exc:
             results[index] = exc
     if valid and not members_known:
