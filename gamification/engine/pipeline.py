@@ -129,10 +129,10 @@ def _member_facts(member_ids: set[int], need_completion: bool) -> dict[int, Memb
             m.id: MemberFacts(m.id, m.city, m.job_title, m.organisation_id, profile_completion(m).percent)
             for m in members
         }
-    rows = bulk.read(
+    rows = bulk.tuples(
         sa.select(Member.id, Member.city, Member.job_title, Member.organisation_id).where(one_of(Member.id, member_ids))
     )
-    return {row.id: MemberFacts(row.id, row.city, row.job_title, row.organisation_id) for row in rows}
+    return {row[0]: MemberFacts(*row) for row in rows}
 
 
 def claim_events(items: list[Incoming], now: datetime) -> set[str]:

@@ -147,7 +147,7 @@ def award_badges(
     if not relevant:
         return []
     # Plain tuples: a batch's members may own thousands of badges, and rows hash slowly.
-    read = bulk.read
+    read = bulk.tuples
     owned = {
         (member_id, badge_id)
         for member_id, badge_id in read(

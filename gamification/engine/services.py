@@ -240,9 +240,9 @@ def record_events(
             outcomes = _process_guarded([it for _, it in valid], settle_later=settle_later)
         finally:
             _handled.reset(token)
-        balances = {
-            row.member_id: row
-            for row in bulk.read(
+        standing = {
+            member_id: (points, tier)
+            for member_id, points, tier in bulk.tuples(
                 sa.select(Balance.member_id, Balance.spendable, Balance.tier_code).where(
                     one_of(Balance.member_id, {it.member_id for _, it in valid})
                 )
@@ -255,13 +255,13 @@ def record_events(
             if isinstance(outcome.refused, DomainError):
                 results[index] = outcome.refused
                 continue
-            balance = balances.get(item.member_id)
+            points, tier = standing.get(item.member_id, (0, None))
             results[index] = RecordedEvent(
                 event_id=outcome.event_id,
                 awarded=outcome.awarded,
                 created=outcome.created,
-                points=balance.spendable if balance else 0,
-                tier=balance.tier_code if balance else None,
+                points=points,
+                tier=tier,
             )
     return results  # type: ignore[return-value]
 

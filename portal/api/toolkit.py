@@ -464,7 +464,7 @@ def resolve_member_ids(refs: Iterable[Any]) -> dict[Any, int]:
             externals.setdefault(value, []).append(ref)
     found: dict[Any, int] = {}
     if ids:
-        for member_id in bulk.read(sa.select(Member.id).where(one_of(Member.id, ids))).scalars():
+        for (member_id,) in bulk.tuples(sa.select(Member.id).where(one_of(Member.id, ids))):
             for ref in ids[member_id]:
                 found[ref] = member_id
     if externals:
