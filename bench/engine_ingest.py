@@ -30,6 +30,7 @@ from flask_migrate import upgrade
 from bench import engine_http, serve
 from bench.serve import Gunicorn
 from gamification.engine import catalog, demo, pipeline, queries, services
+from gamification.engine import totals as period_totals
 from gamification.engine.models import Balance, PointEntry, StoredEvent
 from portal import bulk
 from portal.accounts.models import Member
@@ -191,12 +192,7 @@ def _fill_big(members: list[int], rng: random.Random) -> list[int]:
             db.session.commit()
             rows = []
     bulk.insert_rows("point_entries", pipeline.ENTRY_COLUMNS, rows)
-    bulk.add_rows(
-        "point_totals",
-        ["member_id", "period", "period_key", "scope"],
-        "points",
-        [(m, p, k, "", v) for (m, p, k), v in totals.items()],
-    )
+    period_totals.add({(p, k, "", m): v for (m, p, k), v in totals.items()})
     db.session.execute(sa.delete(Balance))
     db.session.execute(
         sa.insert(Balance).from_select(

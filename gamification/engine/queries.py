@@ -16,6 +16,7 @@ from gamification.engine.models import (
     Balance,
     MemberBadge,
     PeriodTotal,
+    PointBoard,
     PointEntry,
     Referral,
     Rule,
@@ -305,6 +306,15 @@ def _scope(category_id: int | None) -> str:
     return f"c{category_id}" if category_id is not None else ""
 
 
+def _board(period: str, category_id: int | None) -> sa.Select[tuple[int]]:
+    """The id of the period's current board (none until points land on it)."""
+    return sa.select(PointBoard.id).where(
+        PointBoard.period == period,
+        PointBoard.period_key == _period_key(period),
+        PointBoard.scope == _scope(category_id),
+    )
+
+
 def leaderboard(
     period: str = "all", *, limit: int = 10, category_id: int | None = None
 ) -> list[tuple[int, str, int, str | None]]:
@@ -314,12 +324,7 @@ def leaderboard(
     limit = max(1, min(int(limit), 100))
     top = (
         sa.select(PeriodTotal.member_id, PeriodTotal.points)
-        .where(
-            PeriodTotal.period == period,
-            PeriodTotal.period_key == _period_key(period),
-            PeriodTotal.scope == _scope(category_id),
-            PeriodTotal.points > 0,
-        )
+        .where(PeriodTotal.board_id == _board(period, category_id).scalar_subquery(), PeriodTotal.points > 0)
         .order_by(PeriodTotal.points.desc(), PeriodTotal.member_id.desc())
         .limit(limit)
         .subquery()
@@ -335,22 +340,17 @@ def leaderboard(
 
 def rank_of(member_id: int, period: str = "all", *, category_id: int | None = None) -> tuple[int, int] | None:
     """(rank, points) of the member on a leaderboard, or None when they have no points there."""
-    key, scope = _period_key(period), _scope(category_id)
+    board = db.session.scalar(_board(period, category_id))
+    if board is None:
+        return None
     points = db.session.scalar(
-        sa.select(PeriodTotal.points).where(
-            PeriodTotal.period == period,
-            PeriodTotal.period_key == key,
-            PeriodTotal.scope == scope,
-            PeriodTotal.member_id == member_id,
-        )
+        sa.select(PeriodTotal.points).where(PeriodTotal.board_id == board, PeriodTotal.member_id == member_id)
     )
     if not points or points <= 0:
         return None
     ahead = db.session.scalar(
         sa.select(sa.func.count()).where(
-            PeriodTotal.period == period,
-            PeriodTotal.period_key == key,
-            PeriodTotal.scope == scope,
+            PeriodTotal.board_id == board,
             sa.or_(
                 PeriodTotal.points > points, sa.and_(PeriodTotal.points == points, PeriodTotal.member_id > member_id)
             ),
@@ -409,12 +409,7 @@ def leaderboard_page(
     The cursor carries the last row's points, id and rank, so a page never counts the rows before
     it; raises portal.db.InvalidCursor."""
     limit = max(1, min(int(limit), 100))
-    conditions = [
-        PeriodTotal.period == period,
-        PeriodTotal.period_key == _period_key(period),
-        PeriodTotal.scope == _scope(category_id),
-        PeriodTotal.points > 0,
-    ]
+    conditions = [PeriodTotal.board_id == _board(period, category_id).scalar_subquery(), PeriodTotal.points > 0]
     rank = 0
     if cursor:
         last_points, last_id, rank = _cursor_ints(cursor, 3)

@@ -24,14 +24,15 @@ from collections import defaultdict
 
 import sqlalchemy as sa
 
-from gamification.engine.models import PendingTotals
+from gamification.engine.models import PendingTotals, PointBoard
 from portal import bulk, jobs
 from portal.db import begin_writing, db, utcnow
 
 # (period, period key, scope, member id) -> points
 Changes = dict[tuple[str, str, str, int], int]
 
-KEYS = ["member_id", "period", "period_key", "scope"]
+# (period, period key, scope)
+Board = tuple[str, str, str]
 
 
 def add(changes: Changes, *, later: bool = False) -> None:
@@ -46,8 +47,35 @@ def add(changes: Changes, *, later: bool = False) -> None:
 
 
 def _apply(changes: Changes) -> None:
+    boards = board_ids({(period, key, scope) for period, key, scope, _ in changes})
+    rows = sorted(
+        (member_id, boards[(period, key, scope)], n) for (period, key, scope, member_id), n in changes.items()
+    )
     # In key order: fewer page visits, and two writers never take each other's rows crosswise.
-    bulk.add_rows("point_totals", KEYS, "points", sorted((m, p, k, s, n) for (p, k, s, m), n in changes.items()))
+    bulk.add_rows("point_totals", ["member_id", "board_id"], "points", rows)
+
+
+def board_ids(wanted: set[Board]) -> dict[Board, int]:
+    """The ids of the ``wanted`` boards, creating those that do not exist yet.
+
+    A batch names a few dozen boards; new ones appear each week and month. Boards are created in
+    key order, so two transactions creating the same ones wait for each other in turn; one that
+    waited finds the other's rows when it reads again."""
+    table = PointBoard.__table__
+    columns = (table.c.period, table.c.period_key, table.c.scope)
+
+    def read(boards: set[Board]) -> dict[Board, int]:
+        stmt = sa.select(table.c.id, *columns).where(sa.tuple_(*columns).in_(sorted(boards)))
+        return {(period, key, scope): board_id for board_id, period, key, scope in bulk.tuples(stmt)}
+
+    found = read(wanted)
+    missing = wanted - found.keys()
+    if missing:
+        bulk.insert_rows(
+            "point_boards", ["period", "period_key", "scope"], sorted(missing), suffix="ON CONFLICT DO NOTHING"
+        )
+        found |= read(missing)
+    return found
 
 
 def _encode(changes: Changes) -> str:

@@ -75,3 +75,56 @@ def test_flask_db_upgrade_on_a_fresh_sqlite_database_matches_the_models(tmp_path
     finally:
         engine.dispose()
     assert diff == [], f"the models and the migrations disagree; autogenerate would write:\n{pformat(diff)}"
+
+
+def test_the_point_boards_migration_keeps_every_total_both_ways(tmp_path: Path):
+    # 0019 moved (period, period key, scope) of each total into point_boards: nothing is lost
+    # going up, and going down restores the text keys.
+    url = f"sqlite:///{tmp_path / 'totals.db'}"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")}
+    env.update({"PORTAL_DATABASE_URL": url, "PORTAL_SEARCH_INDEX_DIR": str(tmp_path / "search")})
+
+    def migrate(command: str, revision: str) -> None:
+        result = run_python("-m", "flask", "--app", "wsgi", "db", command, revision, env=env)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+    old_rows = {
+        (1, "all", "all", "", 30),
+        (1, "month", "1405-09", "", 20),
+        (1, "month", "1405-09", "c7", 5),
+        (2, "all", "all", "", 12),
+        (2, "week", "w2026-11-21", "", -3),
+    }
+    migrate("upgrade", "0018")
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            for member_id in (1, 2):
+                connection.exec_driver_sql(
+                    "INSERT INTO members (id, email, password_hash, display_name, referral_code, created_at,"
+                    " updated_at) VALUES (?, ?, 'x', ?, ?, '2026-11-01 00:00:00', '2026-11-01 00:00:00')",
+                    (member_id, f"m{member_id}@example.org", f"M{member_id}", f"R{member_id}"),
+                )
+            connection.exec_driver_sql(
+                "INSERT INTO point_totals (member_id, period, period_key, scope, points) VALUES (?, ?, ?, ?, ?)",
+                sorted(old_rows),
+            )
+        engine.dispose()
+        migrate("upgrade", "head")
+        with engine.connect() as connection:
+            boards = connection.exec_driver_sql("SELECT period, period_key, scope FROM point_boards").all()
+            joined = connection.exec_driver_sql(
+                "SELECT t.member_id, b.period, b.period_key, b.scope, t.points FROM point_totals t"
+                " JOIN point_boards b ON b.id = t.board_id"
+            ).all()
+        assert len(boards) == 4
+        assert set(map(tuple, joined)) == old_rows
+        engine.dispose()
+        migrate("downgrade", "0018")
+        with engine.connect() as connection:
+            restored = connection.exec_driver_sql(
+                "SELECT member_id, period, period_key, scope, points FROM point_totals"
+            ).all()
+        assert set(map(tuple, restored)) == old_rows
+    finally:
+        engine.dispose()

@@ -9,7 +9,17 @@ import pytest
 import sqlalchemy as sa
 
 from gamification.engine import demo, ledger, progress, tasks
-from gamification.engine.models import Badge, Balance, MemberBadge, PeriodTotal, PointEntry, Referral, Rule, Tier
+from gamification.engine.models import (
+    Badge,
+    Balance,
+    MemberBadge,
+    PeriodTotal,
+    PointBoard,
+    PointEntry,
+    Referral,
+    Rule,
+    Tier,
+)
 from gamification.engine.queries import member_standing, tier_choices, tier_code_of
 from gamification.engine.referrals import review_referral
 from gamification.engine.services import adjust_points, record_event, record_events
@@ -293,9 +303,9 @@ def test_a_random_workload_of_batches_leaves_no_difference_between_balances_and_
     # Period totals and cap counters agree with the ledger too.
     totals = dict(
         db.session.execute(
-            sa.select(PeriodTotal.member_id, PeriodTotal.points).where(
-                PeriodTotal.period == "all", PeriodTotal.scope == ""
-            )
+            sa.select(PeriodTotal.member_id, PeriodTotal.points)
+            .join(PointBoard, PointBoard.id == PeriodTotal.board_id)
+            .where(PointBoard.period == "all", PointBoard.scope == "")
         ).all()
     )
     score = sa.func.coalesce(sa.func.nullif(PointEntry.amount, 0), PointEntry.qualifying)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from gamification.engine import totals
-from gamification.engine.models import PendingTotals, PeriodTotal
+from gamification.engine.models import PendingTotals, PeriodTotal, PointBoard
 from gamification.engine.services import record_events
 from portal import jobs
 from portal.accounts.models import Member
@@ -24,7 +24,9 @@ from tests.gamification.engine.factories import RuleFactory
 def _totals(member_id: int) -> dict[tuple[str, str], int]:
     db.session.expire_all()
     rows = db.session.execute(
-        sa.select(PeriodTotal.period, PeriodTotal.scope, PeriodTotal.points).where(PeriodTotal.member_id == member_id)
+        sa.select(PointBoard.period, PointBoard.scope, PeriodTotal.points)
+        .join(PointBoard, PointBoard.id == PeriodTotal.board_id)
+        .where(PeriodTotal.member_id == member_id)
     )
     return {(period, scope): points for period, scope, points in rows}
 
@@ -115,6 +117,27 @@ def test_a_domain_event_adds_to_the_totals_in_its_own_transaction():
 
 
 @pytest.mark.postgres
+def test_a_board_is_created_once_and_the_totals_of_every_board_are_kept_apart():
+    member = MemberFactory()
+    week, month = ("week", "w2030-01-05", ""), ("month", "2030-01", "c3")
+    first = totals.board_ids({week})
+    both = totals.board_ids({week, month})
+    assert both[week] == first[week]
+    assert both[month] != both[week]
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(PointBoard).where(PointBoard.period_key.like("%2030%"))
+        )
+        == 2
+    )
+    totals.add({(*week, member.id): 5, (*month, member.id): 7})
+    totals.add({(*week, member.id): 1})
+    rows = db.session.execute(
+        sa.select(PeriodTotal.board_id, PeriodTotal.points).where(PeriodTotal.member_id == member.id)
+    ).all()
+    assert sorted(map(tuple, rows)) == sorted([(both[week], 6), (both[month], 7)])
+
+
 def test_concurrent_settlements_add_each_pending_change_once(app: Flask):
     test_session = db.session
     db.session = db._make_scoped_session({})
@@ -141,9 +164,9 @@ def test_concurrent_settlements_add_each_pending_change_once(app: Flask):
         assert sum(settled) + rest == 30
         found: dict[tuple[int, str], int] = defaultdict(int)
         for member_id, period, points in db.session.execute(
-            sa.select(PeriodTotal.member_id, PeriodTotal.period, PeriodTotal.points).where(
-                PeriodTotal.member_id.in_(member_ids)
-            )
+            sa.select(PeriodTotal.member_id, PointBoard.period, PeriodTotal.points)
+            .join(PointBoard, PointBoard.id == PeriodTotal.board_id)
+            .where(PeriodTotal.member_id.in_(member_ids))
         ):
             found[(member_id, period)] = points
         assert found == {
