@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -21,21 +21,29 @@ def is_reversing(event_type: str) -> bool:
     return event_type.endswith(".removed") or event_type in catalog.REVERSING_TYPES
 
 
-def lock_balances(member_ids: set[int]) -> dict[int, Any]:
-    """Reads (and on PostgreSQL locks) the members' balance rows, creating the missing ones.
+class LockedBalance(NamedTuple):
+    """A member's balance row as a batch reads it (the tier dates left out: the batch path never
+    needs them, and they cost a conversion per row)."""
 
-    The tier dates are left out: the batch path never needs them, and they cost a conversion per row."""
+    member_id: int
+    spendable: int
+    pending: int
+    qualifying: int
+    earned: int
+    tier_code: str | None
+    streak_days: int
+    last_active_day: str | None
+
+
+def lock_balances(member_ids: set[int]) -> dict[int, LockedBalance]:
+    """Reads (and on PostgreSQL locks) the members' balance rows, creating the missing ones."""
     ordered = sorted(member_ids)
+    b = Balance.__table__.c
+    columns = [getattr(b, name) for name in LockedBalance._fields]
 
-    def read(ordered: list[int]) -> dict[int, Any]:
-        b = Balance.__table__.c
-        stmt = (
-            sa.select(b.member_id, b.spendable, b.pending, b.qualifying, b.earned)
-            .add_columns(b.tier_code, b.streak_days, b.last_active_day)
-            .where(one_of(Balance.member_id, ordered))
-            .order_by(Balance.member_id)
-        )
-        return {row.member_id: row for row in bulk.read(stmt.with_for_update())}
+    def read(ordered: list[int]) -> dict[int, LockedBalance]:
+        stmt = sa.select(*columns).where(one_of(b.member_id, ordered)).order_by(b.member_id).with_for_update()
+        return {row[0]: LockedBalance._make(row) for row in bulk.tuples(stmt)}
 
     found = read(ordered)
     missing = [m for m in ordered if m not in found]
@@ -50,7 +58,7 @@ def lock_balances(member_ids: set[int]) -> dict[int, Any]:
     return found
 
 
-def lock_balance(member_id: int) -> Any:
+def lock_balance(member_id: int) -> LockedBalance:
     """The member's balance row, locked for this transaction (created when missing)."""
     return lock_balances({member_id})[member_id]
 
