@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from flask import Flask
 from werkzeug.serving import make_server
 
-from bench.serve import Gunicorn, process_cpu_seconds, tree_cpu_seconds
+from bench.serve import Gunicorn, machine_ticks, process_cpu_seconds, stolen_share, tree_cpu_seconds
 from portal.api import services as api_services
 from portal.db import db
 
@@ -203,6 +203,7 @@ class ServedRun:
     client_cpu: float = 0.0  # the load driver's process
     database_cpu: float | None = None  # PostgreSQL's backends of the workers' connections; None on SQLite
     load: float = 0.0  # the machine's 1-minute load average at the end
+    stolen: float = 0.0  # the share of the machine's CPU time its host took during the run
     failure: str = ""
 
     @property
@@ -261,9 +262,11 @@ def drive(
         sends = [_sender_on(c, headers) for c in timed]
         backends = _backend_pids(database_url)
         database_cpu = sum(process_cpu_seconds(pid) for pid in backends)
+        ticks = machine_ticks()
         server_cpu, client_cpu, started = tree_cpu_seconds(server_pid), time.process_time(), time.perf_counter()
         run.events, run.refused = _post_all(sends, bodies)
         run.seconds = time.perf_counter() - started
+        run.stolen = stolen_share(ticks, machine_ticks())
         run.client_cpu = time.process_time() - client_cpu
         run.server_cpu = tree_cpu_seconds(server_pid) - server_cpu
         if backends:

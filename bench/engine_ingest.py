@@ -315,7 +315,7 @@ def _served_ingest(args: argparse.Namespace, url: str, folder: Path, key: str, m
         f" process): {run.events:,} events"
         f" in {args.batch_size:,}-event batches: {run.rate:,.0f} events/s wall clock ({run.server_cpu_rate:,.0f} per"
         f" server CPU-second: {run.server_cpu:.1f} s over {run.seconds:.1f} s; the driver {run.client_cpu:.1f} s;"
-        f" the machine's load: {run.load:.1f})"
+        f" the machine's load: {run.load:.1f}; CPU time taken by the host: {run.stolen:.0%})"
     )
     if run.database_cpu is not None:
         both = run.server_cpu + run.database_cpu

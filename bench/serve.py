@@ -60,6 +60,23 @@ def process_cpu_seconds(pid: int) -> float:
     return (utime + stime + cutime + cstime) / _TICKS
 
 
+def machine_ticks() -> tuple[int, int]:
+    """(ticks the host took from this machine's CPUs, all ticks) since boot (``/proc/stat``, Linux;
+    (0, 0) elsewhere). On a shared virtual machine, stolen time makes the same code slower."""
+    try:
+        first = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    except OSError:
+        return 0, 0
+    ticks = [int(value) for value in first[1:9]]  # user nice system idle iowait irq softirq steal
+    return ticks[7], sum(ticks)
+
+
+def stolen_share(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """The share of the machine's CPU time the host took between two :func:`machine_ticks`."""
+    total = after[1] - before[1]
+    return (after[0] - before[0]) / total if total > 0 else 0.0
+
+
 def child_pids(pid: int) -> list[int]:
     children: list[int] = []
     for task in Path(f"/proc/{pid}/task").glob("*"):

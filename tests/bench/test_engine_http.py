@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 import sqlalchemy as sa
 
 from bench import engine_http
+from bench.serve import machine_ticks, stolen_share
 from gamification.engine.models import Balance, StoredEvent
 from portal.extensions import db
 from tests.factories import MemberFactory
@@ -53,6 +55,7 @@ def test_the_gunicorn_mode_serves_the_batches_from_another_process(tmp_path):
     line = next(line for line in result.stdout.splitlines() if line.startswith("ingest over HTTP (gunicorn"))
     assert "2 sync workers, 2 clients in another process): 30 events in 10-event batches" in line
     assert "per server CPU-second" in line
+    assert re.search(r"CPU time taken by the host: \d+%\)$", line), line
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'bench.db'}")
     try:
         with engine.connect() as connection:
@@ -69,3 +72,11 @@ def test_the_gunicorn_mode_serves_the_batches_from_another_process(tmp_path):
         engine.dispose()
     assert served == 30  # the timed batches' events, stored once each by the served application
     assert paid > 0
+
+
+def test_the_share_of_cpu_time_the_host_took_is_read_from_proc_stat():
+    before, after = (100, 1_000), (130, 1_200)
+    assert stolen_share(before, after) == pytest.approx(0.15)
+    assert stolen_share(after, after) == 0.0
+    stolen, total = machine_ticks()
+    assert 0 <= stolen <= total
