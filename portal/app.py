@@ -215,6 +215,7 @@ def _schedule_jobs(app: Flask) -> None:
         engine_tasks.warn_expiring_points: timedelta(days=1),
         engine_tasks.expire_points: timedelta(days=1),
         engine_tasks.nightly_tiers: timedelta(days=1),
+        engine_tasks.prune_cap_counters: timedelta(days=1),
         engine_totals.settle_pending_totals: timedelta(minutes=1),
         forums_digest.digest_job: timedelta(hours=1),
         api_webhooks.retry_due_deliveries: timedelta(minutes=1),

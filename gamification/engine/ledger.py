@@ -213,6 +213,21 @@ def _release_caps(entry: Any, score: int) -> None:
         )
 
 
+def prune_cap_counters(now: datetime) -> int:
+    """Deletes the cap counters of days, weeks and months that have ended; returns how many.
+
+    A batch reads only the counters of the current periods, and a reversal gives back room only
+    in a counter that still exists, so ended periods are never read again. Left alone, the table
+    would grow by a row per member, capped rule and day, and PostgreSQL's join of a batch's
+    wanted counters with it would grow along. Lifetime counters stay."""
+    keys = catalog.period_keys(now)
+    table = CapCounter.__table__
+    ended = sa.or_(
+        *(sa.and_(table.c.period == period, table.c.period_key < keys[period]) for period in ("day", "week", "month"))
+    )
+    return db.session.execute(sa.delete(table).where(ended)).rowcount
+
+
 def reverse_source(item: Any, *, now: datetime, totals_into: totals.Changes | None = None) -> list[tuple[str, int]]:
     """``*.removed`` and refunds: every award the source earned is taken back (``totals_into``:
     see :func:`reverse_entry`)."""

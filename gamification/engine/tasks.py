@@ -46,6 +46,14 @@ def warn_expiring_points() -> int:
 
 
 @jobs.job
+def prune_cap_counters() -> int:
+    """Daily: the cap counters of periods that have ended are deleted (never read again)."""
+    pruned = ledger.prune_cap_counters(utcnow())
+    db.session.commit()
+    return pruned
+
+
+@jobs.job
 def nightly_tiers() -> dict[str, Any]:
     """Nightly: qualifying points older than the window stop counting, then tiers move (down after grace)."""
     aged = ledger.age_qualifying()

@@ -95,6 +95,7 @@ def test_the_scheduler_thread_runs_due_jobs_until_stopped(app, scheduled):
 def test_the_club_schedules_its_periodic_jobs(app):
     names = {entry.name for entry in jobs.schedules(app)}
     assert "gamification.engine.tasks.expire_points" in names
+    assert "gamification.engine.tasks.prune_cap_counters" in names
     assert "knowledge.tickets.jobs.check_sla" in names
     assert "portal.api.webhooks.retry_due_deliveries" in names
 

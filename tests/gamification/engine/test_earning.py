@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from gamification.engine import ledger
-from gamification.engine.models import Balance, PeriodTotal, PointEntry
+from gamification.engine import catalog, ledger, tasks
+from gamification.engine.models import Balance, CapCounter, PeriodTotal, PointEntry
 from gamification.engine.queries import leaderboard, member_standing, rank_of, tier_code_of
 from gamification.engine.services import record_events
 from portal.db import utcnow
@@ -151,6 +151,36 @@ def test_caps_limit_what_a_rule_pays_per_period_and_the_global_daily_cap(app):
         emit("post.created", member_id=other.id, source=("post", 100 + n))
     emit("purchase.recorded", member_id=other.id, source=("purchase", 1), attributes={"amount": 1})
     assert _balance(other).spendable == 15 + 50
+    _no_differences()
+
+
+def test_the_daily_prune_drops_the_cap_counters_of_ended_periods_and_caps_still_hold(app):
+    member = MemberFactory()
+    rule = RuleFactory(event_type="post.created", points=10, cap_day=25, cap_month=1000, cap_lifetime=5000)
+    long_ago = utcnow() - timedelta(days=70)
+    old_keys = catalog.period_keys(long_ago)
+    db.session.add_all(  # what a post seventy days ago left
+        CapCounter(member_id=member.id, rule_id=rule.id, period=period, period_key=old_keys[period], points=10)
+        for period in ("day", "month")
+    )
+    for n in range(2, 6):
+        emit("post.created", member_id=member.id, source=("post", n))
+    counters = sa.select(CapCounter.period, CapCounter.period_key).where(
+        CapCounter.member_id == member.id, CapCounter.rule_id == rule.id
+    )
+    keys = catalog.period_keys(utcnow())
+    assert set(db.session.execute(counters).all()) == {
+        ("day", old_keys["day"]),
+        ("month", old_keys["month"]),
+        ("all", "all"),
+        ("day", keys["day"]),
+        ("month", keys["month"]),
+    }
+    assert tasks.prune_cap_counters() == 2
+    assert set(db.session.execute(counters).all()) == {("day", keys["day"]), ("month", keys["month"]), ("all", "all")}
+    # Today's cap counted on: 25 paid today already, so another post pays nothing.
+    emit("post.created", member_id=member.id, source=("post", 6))
+    assert _balance(member).spendable == 25
     _no_differences()
 
 
