@@ -134,36 +134,33 @@ class Balance(db.Model):
     last_active_day: Mapped[str | None] = mapped_column(sa.String(10))
 
 
-class PointBoard(db.Model):
-    """One leaderboard: a period (all, month, week), its key (``2026-09``) and a scope (overall,
-    ``c12`` for a category). Totals name their board by this id, so their keys are two integers.
-    Boards are created as points first land on them and are never deleted."""
-
-    __tablename__ = "point_boards"
-    __table_args__ = (sa.UniqueConstraint("period", "period_key", "scope"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    period: Mapped[str] = mapped_column(sa.String(8))
-    period_key: Mapped[str] = mapped_column(sa.String(12))
-    scope: Mapped[str] = mapped_column(sa.String(40))
-
-
 class PeriodTotal(db.Model):
-    """Points earned per member on a board (a period and a scope, see :class:`PointBoard`)."""
+    """A member's points in one scope (overall, or a forum category): all time, in the month and in
+    the week. What leaderboards read, never a sum over the ledger.
+
+    One row holds the three periods: a change to a member's totals is one row version (a primary-key
+    probe and the three leaderboard indexes) instead of three rows with two index entries each.
+    ``month_key`` and ``week_key`` name the period the row's points belong to, as numbers
+    (``140509`` for the Jalali month 1405-09, ``20261121`` for the week starting on 2026-11-21);
+    points for a newer period replace the older period's, which no current leaderboard shows."""
 
     __tablename__ = "point_totals"
-    # The primary key leads with the member (it is the foreign key's index); the top-N index serves
-    # leaderboards. Without SQLite's hidden rowid, each upsert touches two b-trees instead of four.
-    # Integer keys: a batch adds to some four thousand rows, and each is a new entry in both
-    # indexes on PostgreSQL, so their width is most of the cost of its biggest statement.
+    # Without SQLite's hidden rowid, each upsert touches one b-tree less.
     __table_args__ = (
-        sa.Index("ix_point_totals_top", "board_id", "points", "member_id"),
+        sa.Index("ix_point_totals_all", "scope", "points", "member_id"),
+        sa.Index("ix_point_totals_month", "scope", "month_key", "month_points", "member_id"),
+        sa.Index("ix_point_totals_week", "scope", "week_key", "week_points", "member_id"),
         {"sqlite_with_rowid": False},
     )
 
     member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
-    board_id: Mapped[int] = mapped_column(sa.ForeignKey("point_boards.id"), primary_key=True)
+    # 0: overall; otherwise the forum category's id.
+    scope: Mapped[int] = mapped_column(primary_key=True)
     points: Mapped[int] = mapped_column(default=0)
+    month_key: Mapped[int] = mapped_column(default=0)
+    month_points: Mapped[int] = mapped_column(default=0)
+    week_key: Mapped[int] = mapped_column(default=0)
+    week_points: Mapped[int] = mapped_column(default=0)
 
 
 class PendingTotals(db.Model):

@@ -10,13 +10,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from gamification.engine import catalog, progress
+from gamification.engine import catalog, progress, totals
 from gamification.engine.models import (
     Badge,
     Balance,
     MemberBadge,
     PeriodTotal,
-    PointBoard,
     PointEntry,
     Referral,
     Rule,
@@ -296,23 +295,18 @@ def expiring_points(member_id: int, *, days: int = 30) -> list[tuple[datetime, i
     return [(at, remaining) for at, remaining in rows]
 
 
-def _period_key(period: str) -> str:
+def _board(period: str, category_id: int | None) -> tuple[Any, list[sa.ColumnElement[bool]]]:
+    """The points column of a leaderboard and the conditions that pick its rows: the scope, and
+    for the month and the week the current period's key (a row of an older period is not on it)."""
     if period not in PERIODS:
         raise ValueError(period)
-    return catalog.period_keys(utcnow())[period]
-
-
-def _scope(category_id: int | None) -> str:
-    return f"c{category_id}" if category_id is not None else ""
-
-
-def _board(period: str, category_id: int | None) -> sa.Select[tuple[int]]:
-    """The id of the period's current board (none until points land on it)."""
-    return sa.select(PointBoard.id).where(
-        PointBoard.period == period,
-        PointBoard.period_key == _period_key(period),
-        PointBoard.scope == _scope(category_id),
-    )
+    conditions = [PeriodTotal.scope == (category_id or 0)]
+    if period == "all":
+        return PeriodTotal.points, conditions
+    key = totals.key_number(catalog.period_keys(utcnow())[period])
+    if period == "month":
+        return PeriodTotal.month_points, [*conditions, PeriodTotal.month_key == key]
+    return PeriodTotal.week_points, [*conditions, PeriodTotal.week_key == key]
 
 
 def leaderboard(
@@ -322,10 +316,11 @@ def leaderboard(
 
     The top N are read from the index alone (ties: the newer member first), then joined."""
     limit = max(1, min(int(limit), 100))
+    points, conditions = _board(period, category_id)
     top = (
-        sa.select(PeriodTotal.member_id, PeriodTotal.points)
-        .where(PeriodTotal.board_id == _board(period, category_id).scalar_subquery(), PeriodTotal.points > 0)
-        .order_by(PeriodTotal.points.desc(), PeriodTotal.member_id.desc())
+        sa.select(PeriodTotal.member_id, points.label("points"))
+        .where(*conditions, points > 0)
+        .order_by(points.desc(), PeriodTotal.member_id.desc())
         .limit(limit)
         .subquery()
     )
@@ -340,20 +335,14 @@ def leaderboard(
 
 def rank_of(member_id: int, period: str = "all", *, category_id: int | None = None) -> tuple[int, int] | None:
     """(rank, points) of the member on a leaderboard, or None when they have no points there."""
-    board = db.session.scalar(_board(period, category_id))
-    if board is None:
-        return None
-    points = db.session.scalar(
-        sa.select(PeriodTotal.points).where(PeriodTotal.board_id == board, PeriodTotal.member_id == member_id)
-    )
+    column, conditions = _board(period, category_id)
+    points = db.session.scalar(sa.select(column).where(*conditions, PeriodTotal.member_id == member_id))
     if not points or points <= 0:
         return None
     ahead = db.session.scalar(
         sa.select(sa.func.count()).where(
-            PeriodTotal.board_id == board,
-            sa.or_(
-                PeriodTotal.points > points, sa.and_(PeriodTotal.points == points, PeriodTotal.member_id > member_id)
-            ),
+            *conditions,
+            sa.or_(column > points, sa.and_(column == points, PeriodTotal.member_id > member_id)),
         )
     )
     return (ahead or 0) + 1, points
@@ -409,20 +398,16 @@ def leaderboard_page(
     The cursor carries the last row's points, id and rank, so a page never counts the rows before
     it; raises portal.db.InvalidCursor."""
     limit = max(1, min(int(limit), 100))
-    conditions = [PeriodTotal.board_id == _board(period, category_id).scalar_subquery(), PeriodTotal.points > 0]
+    column, conditions = _board(period, category_id)
+    conditions.append(column > 0)
     rank = 0
     if cursor:
         last_points, last_id, rank = _cursor_ints(cursor, 3)
-        conditions.append(
-            sa.or_(
-                PeriodTotal.points < last_points,
-                sa.and_(PeriodTotal.points == last_points, PeriodTotal.member_id < last_id),
-            )
-        )
+        conditions.append(sa.or_(column < last_points, sa.and_(column == last_points, PeriodTotal.member_id < last_id)))
     top = (
-        sa.select(PeriodTotal.member_id, PeriodTotal.points)
+        sa.select(PeriodTotal.member_id, column.label("points"))
         .where(*conditions)
-        .order_by(PeriodTotal.points.desc(), PeriodTotal.member_id.desc())
+        .order_by(column.desc(), PeriodTotal.member_id.desc())
         .limit(limit + 1)
         .subquery()
     )

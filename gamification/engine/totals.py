@@ -1,9 +1,11 @@
 """Per-period totals, the rows leaderboards read: added at once, or settled right after the commit.
 
-A batch of the API adds to some four thousand total rows (all time, the month and the week,
-overall and per category, for each member it pays). On PostgreSQL each is a new row version in
-the primary key and in the top-N index: the biggest statement of a batch. Written while the batch
-holds its members' balance rows, every overlapping batch waited for it too.
+A member's totals in a scope (overall, or a forum category) are one row holding all time, the
+month and the week (:class:`~gamification.engine.models.PeriodTotal`). A batch of the API changes
+some fifteen hundred of them (each member it pays, overall and in the event's category); on
+PostgreSQL each is a new row version with an entry in the primary key and in the three
+leaderboard indexes: still the biggest statement of a batch. Written while the batch holds its
+members' balance rows, every overlapping batch waited for it too.
 
 With ``later``, the batch stores its changes as one ``point_totals_pending`` row in its own
 transaction, so a crash loses nothing and a rollback leaves nothing, and the job it queues for
@@ -12,9 +14,11 @@ adds them. A settlement claims every pending row no other one holds, so under lo
 several batches in one statement. :func:`settle_pending_totals`, run every minute, settles what a
 lost job left behind.
 
-Every change is an addition (``points = points + n``, the row created when missing), so it does
-not matter in which order batches, their settlements and reversals land; each statement takes its
-rows in key order, so two settlements wait for each other in turn, never in a circle.
+Every change is an addition to the period it names (``points = points + n``, the row created when
+missing); a change for a newer month or week than the row's starts that period's points afresh,
+and one for an older period than the row's is dropped, since no current leaderboard shows it. So it
+does not matter in which order batches, their settlements and reversals land; each statement takes
+its rows in key order, so two settlements wait for each other in turn, never in a circle.
 """
 
 from __future__ import annotations
@@ -24,15 +28,12 @@ from collections import defaultdict
 
 import sqlalchemy as sa
 
-from gamification.engine.models import PendingTotals, PointBoard
+from gamification.engine.models import PendingTotals
 from portal import bulk, jobs
 from portal.db import begin_writing, db, utcnow
 
 # (period, period key, scope, member id) -> points
 Changes = dict[tuple[str, str, str, int], int]
-
-# (period, period key, scope)
-Board = tuple[str, str, str]
 
 
 def add(changes: Changes, *, later: bool = False) -> None:
@@ -46,36 +47,65 @@ def add(changes: Changes, *, later: bool = False) -> None:
     _apply(changes)
 
 
+def key_number(key: str) -> int:
+    """A period key as a number that grows with time: ``1405-09`` (a Jalali month) is 140509,
+    ``w2026-11-21`` (the week starting that day) is 20261121, ``all`` is 0."""
+    digits = key.lstrip("w").replace("-", "")
+    return int(digits) if digits.isdigit() else 0
+
+
+def scope_number(scope: str) -> int:
+    """``""`` (overall) is 0; ``c12`` (forum category 12) is 12."""
+    return int(scope[1:]) if scope.startswith("c") else 0
+
+
+# Per (member, scope): [all-time points, month key, month points, week key, week points]
+_SLOTS = {"month": 1, "week": 3}
+
+
+def rows_of(changes: Changes) -> list[tuple[int, ...]]:
+    """The changes as ``point_totals`` rows, one per (member, scope), in key order. For each of
+    the month and the week a row carries the newest period the changes name and their sum for it;
+    changes for an older period are dropped (see the module's docstring)."""
+    rows: dict[tuple[int, int], list[int]] = {}
+    for (period, key, scope, member_id), n in changes.items():
+        row = rows.get((member_id, scope_number(scope)))
+        if row is None:
+            row = rows[(member_id, scope_number(scope))] = [0, 0, 0, 0, 0]
+        slot = _SLOTS.get(period)
+        if slot is None:
+            row[0] += n
+            continue
+        number = key_number(key)
+        if number > row[slot]:
+            row[slot], row[slot + 1] = number, n
+        elif number == row[slot]:
+            row[slot + 1] += n
+    return sorted((member_id, scope, *row) for (member_id, scope), row in rows.items())
+
+
+COLUMNS = ["member_id", "scope", "points", "month_key", "month_points", "week_key", "week_points"]
+
+
 def _apply(changes: Changes) -> None:
-    boards = board_ids({(period, key, scope) for period, key, scope, _ in changes})
-    rows = sorted(
-        (member_id, boards[(period, key, scope)], n) for (period, key, scope, member_id), n in changes.items()
-    )
     # In key order: fewer page visits, and two writers never take each other's rows crosswise.
-    bulk.add_rows("point_totals", ["member_id", "board_id"], "points", rows)
-
-
-def board_ids(wanted: set[Board]) -> dict[Board, int]:
-    """The ids of the ``wanted`` boards, creating those that do not exist yet.
-
-    A batch names a few dozen boards; new ones appear each week and month. Boards are created in
-    key order, so two transactions creating the same ones wait for each other in turn; one that
-    waited finds the other's rows when it reads again."""
-    table = PointBoard.__table__
-    columns = (table.c.period, table.c.period_key, table.c.scope)
-
-    def read(boards: set[Board]) -> dict[Board, int]:
-        stmt = sa.select(table.c.id, *columns).where(sa.tuple_(*columns).in_(sorted(boards)))
-        return {(period, key, scope): board_id for board_id, period, key, scope in bulk.tuples(stmt)}
-
-    found = read(wanted)
-    missing = wanted - found.keys()
-    if missing:
-        bulk.insert_rows(
-            "point_boards", ["period", "period_key", "scope"], sorted(missing), suffix="ON CONFLICT DO NOTHING"
+    rows = rows_of(changes)
+    if not rows:
+        return
+    newest = "GREATEST" if db.session.get_bind().dialect.name == "postgresql" else "MAX"
+    sets = ["points = point_totals.points + excluded.points"]
+    for period in ("month", "week"):
+        key, points = f"{period}_key", f"{period}_points"
+        sets.append(
+            f"{points} = CASE WHEN excluded.{key} = point_totals.{key} "
+            f"THEN point_totals.{points} + excluded.{points} "
+            f"WHEN excluded.{key} > point_totals.{key} THEN excluded.{points} ELSE point_totals.{points} END"
         )
-        found |= read(missing)
-    return found
+        sets.append(f"{key} = {newest}(point_totals.{key}, excluded.{key})")
+    # SET reads the row as it was before the statement, so each CASE sees the old key.
+    bulk.insert_rows(
+        "point_totals", COLUMNS, rows, suffix=f"ON CONFLICT (member_id, scope) DO UPDATE SET {', '.join(sets)}"
+    )
 
 
 def _encode(changes: Changes) -> str:

@@ -110,7 +110,7 @@ def test_the_point_boards_migration_keeps_every_total_both_ways(tmp_path: Path):
                 sorted(old_rows),
             )
         engine.dispose()
-        migrate("upgrade", "head")
+        migrate("upgrade", "0019")
         with engine.connect() as connection:
             boards = connection.exec_driver_sql("SELECT period, period_key, scope FROM point_boards").all()
             joined = connection.exec_driver_sql(
@@ -126,5 +126,75 @@ def test_the_point_boards_migration_keeps_every_total_both_ways(tmp_path: Path):
                 "SELECT member_id, period, period_key, scope, points FROM point_totals"
             ).all()
         assert set(map(tuple, restored)) == old_rows
+    finally:
+        engine.dispose()
+
+
+def test_the_totals_by_scope_migration_keeps_the_current_periods_both_ways(tmp_path: Path):
+    # 0020 folds each member's boards of a scope into one row: all time, and the newest month and
+    # week (an older month is on no leaderboard); going down gives those boards back.
+    url = f"sqlite:///{tmp_path / 'scopes.db'}"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")}
+    env.update({"PORTAL_DATABASE_URL": url, "PORTAL_SEARCH_INDEX_DIR": str(tmp_path / "search")})
+
+    def migrate(command: str, revision: str) -> None:
+        result = run_python("-m", "flask", "--app", "wsgi", "db", command, revision, env=env)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+    boards = [
+        ("all", "all", ""),
+        ("month", "1405-08", ""),
+        ("month", "1405-09", ""),
+        ("week", "w2026-11-21", ""),
+        ("all", "all", "c7"),
+        ("month", "1405-09", "c7"),
+    ]
+    totals = [(1, 1, 30), (1, 2, 11), (1, 3, 19), (1, 4, 4), (1, 5, 6), (1, 6, 6), (2, 1, 12), (2, 2, 12)]
+    migrate("upgrade", "0019")
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            for member_id in (1, 2):
+                connection.exec_driver_sql(
+                    "INSERT INTO members (id, email, password_hash, display_name, referral_code, created_at,"
+                    " updated_at) VALUES (?, ?, 'x', ?, ?, '2026-11-01 00:00:00', '2026-11-01 00:00:00')",
+                    (member_id, f"m{member_id}@example.org", f"M{member_id}", f"R{member_id}"),
+                )
+            connection.exec_driver_sql(
+                "INSERT INTO point_boards (id, period, period_key, scope) VALUES (?, ?, ?, ?)",
+                [(n, *board) for n, board in enumerate(boards, 1)],
+            )
+            connection.exec_driver_sql(
+                "INSERT INTO point_totals (member_id, board_id, points) VALUES (?, ?, ?)", totals
+            )
+        engine.dispose()
+        migrate("upgrade", "0020")
+        with engine.connect() as connection:
+            rows = connection.exec_driver_sql(
+                "SELECT member_id, scope, points, month_key, month_points, week_key, week_points FROM point_totals"
+            ).all()
+        assert sorted(map(tuple, rows)) == [
+            (1, 0, 30, 140509, 19, 20261121, 4),
+            (1, 7, 6, 140509, 6, 0, 0),
+            (2, 0, 12, 140508, 12, 0, 0),
+        ]
+        engine.dispose()
+        migrate("downgrade", "0019")
+        with engine.connect() as connection:
+            restored = connection.exec_driver_sql(
+                "SELECT t.member_id, b.period, b.period_key, b.scope, t.points FROM point_totals t"
+                " JOIN point_boards b ON b.id = t.board_id"
+            ).all()
+        assert sorted(map(tuple, restored)) == sorted(
+            [
+                (1, "all", "all", "", 30),
+                (1, "month", "1405-09", "", 19),
+                (1, "week", "w2026-11-21", "", 4),
+                (1, "all", "all", "c7", 6),
+                (1, "month", "1405-09", "c7", 6),
+                (2, "all", "all", "", 12),
+                (2, "month", "1405-08", "", 12),
+            ]
+        )
     finally:
         engine.dispose()

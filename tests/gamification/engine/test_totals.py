@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from gamification.engine import totals
-from gamification.engine.models import PendingTotals, PeriodTotal, PointBoard
+from gamification.engine import catalog, totals
+from gamification.engine.models import PendingTotals, PeriodTotal
 from gamification.engine.services import record_events
 from portal import jobs
 from portal.accounts.models import Member
@@ -22,13 +21,19 @@ from tests.gamification.engine.factories import RuleFactory
 
 
 def _totals(member_id: int) -> dict[tuple[str, str], int]:
+    """{(period, scope): points} of the member's current periods (scope "" overall, "c4" a category)."""
     db.session.expire_all()
-    rows = db.session.execute(
-        sa.select(PointBoard.period, PointBoard.scope, PeriodTotal.points)
-        .join(PointBoard, PointBoard.id == PeriodTotal.board_id)
-        .where(PeriodTotal.member_id == member_id)
-    )
-    return {(period, scope): points for period, scope, points in rows}
+    keys = catalog.period_keys(utcnow())
+    month, week = totals.key_number(keys["month"]), totals.key_number(keys["week"])
+    found = {}
+    for row in db.session.scalars(sa.select(PeriodTotal).where(PeriodTotal.member_id == member_id)):
+        scope = f"c{row.scope}" if row.scope else ""
+        found[("all", scope)] = row.points
+        if row.month_key == month:
+            found[("month", scope)] = row.month_points
+        if row.week_key == week:
+            found[("week", scope)] = row.week_points
+    return found
 
 
 def _pending() -> int:
@@ -116,26 +121,36 @@ def test_a_domain_event_adds_to_the_totals_in_its_own_transaction():
     assert _totals(member.id)[("all", "")] == 3
 
 
-@pytest.mark.postgres
-def test_a_board_is_created_once_and_the_totals_of_every_board_are_kept_apart():
+def test_a_newer_month_or_week_starts_afresh_and_an_older_one_is_dropped():
     member = MemberFactory()
-    week, month = ("week", "w2030-01-05", ""), ("month", "2030-01", "c3")
-    first = totals.board_ids({week})
-    both = totals.board_ids({week, month})
-    assert both[week] == first[week]
-    assert both[month] != both[week]
-    assert (
-        db.session.scalar(
-            sa.select(sa.func.count()).select_from(PointBoard).where(PointBoard.period_key.like("%2030%"))
-        )
-        == 2
+    october, november = ("month", "1405-08", "c3"), ("month", "1405-09", "c3")
+    week = ("week", "w2026-11-21", "c3")
+    totals.add({("all", "all", "c3", member.id): 5, (*october, member.id): 5, (*week, member.id): 5})
+    # A later month replaces the row's month; the week and all time add up.
+    totals.add({("all", "all", "c3", member.id): 7, (*november, member.id): 7, (*week, member.id): 7})
+    # A change for the older month (a late reversal) leaves the newer month alone, as does one
+    # batch naming both months: only the newer one's changes count.
+    totals.add({("all", "all", "c3", member.id): -5, (*october, member.id): -5, (*week, member.id): -5})
+    totals.add({(*october, member.id): 100, (*november, member.id): 1})
+    row = db.session.get(PeriodTotal, (member.id, 3))
+    db.session.refresh(row)
+    assert (row.points, row.month_key, row.month_points, row.week_key, row.week_points) == (
+        7,
+        140509,
+        8,
+        20261121,
+        7,
     )
-    totals.add({(*week, member.id): 5, (*month, member.id): 7})
-    totals.add({(*week, member.id): 1})
-    rows = db.session.execute(
-        sa.select(PeriodTotal.board_id, PeriodTotal.points).where(PeriodTotal.member_id == member.id)
-    ).all()
-    assert sorted(map(tuple, rows)) == sorted([(both[week], 6), (both[month], 7)])
+    assert db.session.get(PeriodTotal, (member.id, 0)) is None
+
+
+def test_period_keys_become_numbers_that_grow_with_time():
+    assert totals.key_number("1405-09") == 140509
+    assert totals.key_number("1405-10") > totals.key_number("1405-09") > totals.key_number("1404-12")
+    assert totals.key_number("w2026-11-21") == 20261121
+    assert totals.key_number("w2027-01-02") > totals.key_number("w2026-12-26")
+    assert totals.key_number("all") == 0
+    assert (totals.scope_number(""), totals.scope_number("c12")) == (0, 12)
 
 
 def test_concurrent_settlements_add_each_pending_change_once(app: Flask):
@@ -155,7 +170,9 @@ def test_concurrent_settlements_add_each_pending_change_once(app: Flask):
             db.session.commit()
             member_ids.append(member.id)
         for n in range(30):
-            totals.add({("all", "", "", member_ids[n % 3]): 1, ("week", "x", "", member_ids[0]): 2}, later=True)
+            totals.add(
+                {("all", "all", "", member_ids[n % 3]): 1, ("week", "w2026-11-21", "", member_ids[0]): 2}, later=True
+            )
             _lose_the_queued_jobs()
             db.session.commit()
         settled = at_once(4, lambda i: totals.settle_pending(limit=4), app=app)
@@ -163,12 +180,14 @@ def test_concurrent_settlements_add_each_pending_change_once(app: Flask):
         rest = totals.settle_pending_totals()
         assert sum(settled) + rest == 30
         found: dict[tuple[int, str], int] = defaultdict(int)
-        for member_id, period, points in db.session.execute(
-            sa.select(PeriodTotal.member_id, PointBoard.period, PeriodTotal.points)
-            .join(PointBoard, PointBoard.id == PeriodTotal.board_id)
-            .where(PeriodTotal.member_id.in_(member_ids))
+        for member_id, points, week_points in db.session.execute(
+            sa.select(PeriodTotal.member_id, PeriodTotal.points, PeriodTotal.week_points).where(
+                PeriodTotal.member_id.in_(member_ids)
+            )
         ):
-            found[(member_id, period)] = points
+            found[(member_id, "all")] = points
+            if week_points:
+                found[(member_id, "week")] = week_points
         assert found == {
             (member_ids[0], "all"): 10,
             (member_ids[1], "all"): 10,
