@@ -80,10 +80,47 @@ def rows_at(table: str, keys: list[str], wanted: Iterable[tuple[Any, ...]], colu
     let it pick a nested loop that compared every row with every wanted tuple when the table's
     statistics were stale (a freshly filled table, a new day's counters): 0.7 s for 1,000 tuples
     against 10,000 rows."""
+    return _join_wanted(table, keys, wanted, ", ".join(f"t.{name}" for name in columns))
+
+
+def counts_at(
+    table: str, keys: list[str], wanted: Iterable[tuple[Any, ...]], counted: str = "*"
+) -> dict[tuple[Any, ...], int]:
+    """How many rows (``count(counted)``, ``counted`` naming the table ``t``) match each of the
+    ``wanted`` key tuples; a tuple no row matches is left out.
+
+    An index on the keys is probed once per wanted tuple, whatever the table's statistics say:
+    on PostgreSQL the count is a ``LATERAL`` subquery per tuple (a join let it sort the whole
+    table for a merge join when the table had never been analysed: 75 ms for 1,000 pairs against
+    150,000 events, where the probes take 9), on SQLite the wanted tuples drive the join.
+    ``a = ANY(…) AND b IN (…)`` probed the index once per combination of the two lists."""
+    wanted = list(wanted)
+    if not wanted:
+        return {}
+    if _dialect() == "postgresql":
+        select, params = _unnest(table, keys, wanted)
+        names = ", ".join(keys)
+        matched = " AND ".join(f"t.{name} = v.{name}" for name in keys)
+        sql = (
+            f"SELECT {', '.join(f'v.{name}' for name in keys)}, c.n FROM ({select}) AS v ({names}) "  # noqa: S608
+            f"CROSS JOIN LATERAL (SELECT count({counted}) AS n FROM {table} AS t WHERE {matched}) AS c "
+            "WHERE c.n > 0"
+        )
+        found = _fetched(db.session.connection().exec_driver_sql(sql, params))
+    else:
+        picked = f"{', '.join(f'v.{name}' for name in keys)}, count({counted})"
+        found = _join_wanted(table, keys, wanted, picked, grouped=True)
+    return {tuple(row[:-1]): row[-1] for row in found}
+
+
+def _join_wanted(
+    table: str, keys: list[str], wanted: Iterable[tuple[Any, ...]], picked: str, *, grouped: bool = False
+) -> list[Any]:
+    """``picked`` from ``table`` (``t``) joined with the ``wanted`` key tuples (``v``); ``grouped``
+    (SQLite only): grouped by the wanted tuple."""
     wanted = list(wanted)
     if not wanted:
         return []
-    picked = ", ".join(f"t.{name}" for name in columns)
     # Table and column names are this package's constants, never input; values are parameters.
     if _dialect() == "postgresql":
         select, params = _unnest(table, keys, wanted)
@@ -92,8 +129,13 @@ def rows_at(table: str, keys: list[str], wanted: Iterable[tuple[Any, ...]], colu
         return _fetched(db.session.connection().exec_driver_sql(sql, params))
     # The wanted list drives the join: one primary-key probe per tuple (``(keys) IN (SELECT …)``
     # probed only the key's first columns and filtered the rest).
-    joined = " AND ".join(f"t.{name} = json_extract(v.value, '$[{i}]')" for i, name in enumerate(keys))
-    sql = f"SELECT {picked} FROM json_each(?) AS v CROSS JOIN {table} AS t ON {joined}"  # noqa: S608
+    named = ", ".join(f"json_extract(value, '$[{i}]') AS {name}" for i, name in enumerate(keys))
+    joined = " AND ".join(f"t.{name} = v.{name}" for name in keys)
+    group = f" GROUP BY {', '.join(f'v.{name}' for name in keys)}" if grouped else ""
+    sql = (
+        f"SELECT {picked} FROM (SELECT {named} FROM json_each(?)) AS v "  # noqa: S608
+        f"CROSS JOIN {table} AS t ON {joined}{group}"
+    )
     return _fetched(db.session.connection().exec_driver_sql(sql, (json.dumps(list(set(wanted))),)))
 
 

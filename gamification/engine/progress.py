@@ -182,24 +182,15 @@ def award_badges(
             lowest[(member_id, event_type)] = min(thresholds)
     counts: dict[tuple[int, str | None], int] = {}
     if lowest:
-        e = StoredEvent
-        # First every stored event, an index-only count; only the pairs that reach their lowest
-        # missing threshold that way are counted exactly, a replayed event (the same source
-        # again) once. Most pairs stop at the first count.
-        rough = read(
-            sa.select(e.member_id, e.type, sa.func.count())
-            .where(one_of(e.member_id, {m for m, _ in lowest}), e.type.in_({t for _, t in lowest}))
-            .group_by(e.member_id, e.type)
-        )
-        close = {(m, t) for m, t, n in rough if n >= lowest.get((m, t), n + 1)}
+        # First every stored event of each pair, an index count; only the pairs that reach their
+        # lowest missing threshold that way are counted exactly, a replayed event (the same
+        # source again) once. Most pairs stop at the first count.
+        pairs_at = ["member_id", "type"]
+        rough = bulk.counts_at(StoredEvent.__tablename__, pairs_at, sorted(lowest))
+        close = sorted(pair for pair, n in rough.items() if n >= lowest[pair])  # type: ignore[index]
         if close:
-            for member_id, event_type, count in read(
-                sa.select(e.member_id, e.type, sa.func.count(sa.distinct(sa.func.coalesce(e.source_id, e.id))))
-                .where(one_of(e.member_id, {m for m, _ in close}), e.type.in_({t for _, t in close}))
-                .group_by(e.member_id, e.type)
-            ):
-                if (member_id, event_type) in close:
-                    counts[(member_id, event_type)] = count
+            exact = "DISTINCT COALESCE(t.source_id, t.id)"
+            counts = bulk.counts_at(StoredEvent.__tablename__, pairs_at, close, counted=exact)  # type: ignore[assignment]
     # Badge by badge, the members who now qualify; then what they do not own yet.
     awarded: list[tuple[int, _BadgeRule]] = []
     for badge in relevant:

@@ -52,3 +52,15 @@ def test_text_with_quotes_backslashes_and_commas_round_trips_through_a_bulk_inse
     stmt = sa.select(Member.referral_code, Member.display_name).where(Member.email.like("bulk%"))
     stored = dict(db.session.execute(stmt).all())
     assert stored == {f"BULK{n}": name for n, name in enumerate(names)}
+
+
+def test_counts_at_counts_the_rows_of_each_wanted_pair_and_leaves_out_those_without():
+    first, second = MemberFactory(city="Tabriz"), MemberFactory(city="Tabriz")
+    third = MemberFactory(city="Yazd")
+    db.session.flush()
+    wanted = [(first.id, "Tabriz"), (second.id, "Yazd"), (third.id, "Yazd"), (10**9, "Tabriz")]
+    assert bulk.counts_at("members", ["id", "city"], wanted) == {(first.id, "Tabriz"): 1, (third.id, "Yazd"): 1}
+    # A counted expression over the table's rows: the distinct cities of the wanted ids.
+    by_id = bulk.counts_at("members", ["id"], [(first.id,), (third.id,)], counted="DISTINCT t.city")
+    assert by_id == {(first.id,): 1, (third.id,): 1}
+    assert bulk.counts_at("members", ["id"], []) == {}
