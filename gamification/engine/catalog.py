@@ -45,7 +45,6 @@ REVERSING_TYPES = {"purchase.refunded"}
 # Events the engine itself emits; it never pays for them (that would loop).
 OWN_TYPES = {"points.awarded", "points.reversed", "points.expired", "points.adjusted", "tier.changed", "badge.earned"}
 
-GLOBAL_CAP_RULE = 0  # the cap counter row of the shared daily community cap
 MAX_AMOUNT = 10**15  # rials; anything larger is a typo or an attack
 MAX_POINTS = 10**9
 

@@ -33,6 +33,8 @@ class LockedBalance(NamedTuple):
     tier_code: str | None
     streak_days: int
     last_active_day: str | None
+    community_day: str | None
+    community_points: int
 
 
 def lock_balances(member_ids: set[int]) -> dict[int, LockedBalance]:
@@ -196,20 +198,25 @@ def _release_caps(entry: Any, score: int) -> None:
     if rule is None:
         return
     keys = catalog.period_keys(entry.created_at)
-    rows = [(rule.id, period) for period in rule.caps]
-    if rule.community:
-        rows.append((catalog.GLOBAL_CAP_RULE, "day"))
     table = CapCounter.__table__
-    for rule_id, period in rows:
+    for period in rule.caps:
         db.session.execute(
             sa.update(table)
             .where(
                 table.c.member_id == entry.member_id,
-                table.c.rule_id == rule_id,
+                table.c.rule_id == rule.id,
                 table.c.period == period,
                 table.c.period_key == keys[period],
             )
             .values(points=sa.case((table.c.points > score, table.c.points - score), else_=0))
+        )
+    if rule.community:
+        # The shared daily cap, when the award was earned on the day the balance row counts.
+        b = Balance.__table__.c
+        db.session.execute(
+            sa.update(Balance.__table__)
+            .where(b.member_id == entry.member_id, b.community_day == keys["day"])
+            .values(community_points=sa.case((b.community_points > score, b.community_points - score), else_=0))
         )
 
 

@@ -132,6 +132,11 @@ class Balance(db.Model):
     tier_grace_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     streak_days: Mapped[int] = mapped_column(default=0, server_default="0")
     last_active_day: Mapped[str | None] = mapped_column(sa.String(10))
+    # The shared daily cap of community actions: what community rules paid on ``community_day``
+    # (the club's local day). Kept here, in the row every batch locks and writes anyway, rather
+    # than as one more cap counter per member and day.
+    community_day: Mapped[str | None] = mapped_column(sa.String(10))
+    community_points: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class PeriodTotal(db.Model):
@@ -176,7 +181,8 @@ class PendingTotals(db.Model):
 
 
 class CapCounter(db.Model):
-    """Points a rule (or, with rule 0, all community rules) paid a member in one cap period."""
+    """Points a rule paid a member in one cap period (the shared daily community cap is counted
+    in the balance row, ``Balance.community_points``)."""
 
     __tablename__ = "point_cap_counters"
     __table_args__ = ({"sqlite_with_rowid": False},)

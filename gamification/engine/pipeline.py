@@ -45,7 +45,6 @@ from portal.accounts.services import profile_completion
 from portal.bulk import one_of
 from portal.db import db, utcnow
 
-GLOBAL_CAP_RULE = catalog.GLOBAL_CAP_RULE
 EVENT_COLUMNS = [
     "id",
     "type",
@@ -176,6 +175,8 @@ class _Running:
     tier_code: str | None
     streak: int
     last_day: str | None
+    community_day: str | None
+    community_points: int
     d_spendable: int = 0
     d_pending: int = 0
     d_qualifying: int = 0
@@ -261,7 +262,15 @@ def _process_live(
     locked = lock_balances(member_ids)
     running = {
         m: _Running(
-            row.spendable, row.pending, row.qualifying, row.earned, row.tier_code, row.streak_days, row.last_active_day
+            row.spendable,
+            row.pending,
+            row.qualifying,
+            row.earned,
+            row.tier_code,
+            row.streak_days,
+            row.last_active_day,
+            row.community_day,
+            row.community_points,
         )
         for m, row in locked.items()
     }
@@ -304,7 +313,7 @@ def _process_live(
                 sa.select(PointEntry.idempotency_key).where(one_of(PointEntry.idempotency_key, looked_up))
             )
         )
-    counters = _load_counters(candidates, keys_now, config)
+    counters = _load_counters(candidates, keys_now)
     daily_cap = int(config["POINTS_DAILY_COMMUNITY_CAP"] or 0)
     window = timedelta(days=int(config["TIER_WINDOW_DAYS"]))
 
@@ -326,7 +335,7 @@ def _process_live(
                 used = counters.get((it.member_id, rule.id, period, keys_now[period]), 0)
                 points = min(points, cap - used)
             if rule.community and daily_cap:
-                points = min(points, daily_cap - counters.get((it.member_id, GLOBAL_CAP_RULE, "day", today), 0))
+                points = min(points, daily_cap - (run.community_points if run.community_day == today else 0))
         points = min(points, catalog.MAX_POINTS)
         if points == 0 or (points < 0 and rule.points >= 0):
             continue
@@ -337,9 +346,10 @@ def _process_live(
                 counters[ck] = counters.get(ck, 0) + points
                 counter_adds[ck] += points
             if rule.community and daily_cap:
-                ck = (it.member_id, GLOBAL_CAP_RULE, "day", today)
-                counters[ck] = counters.get(ck, 0) + points
-                counter_adds[ck] += points
+                if run.community_day != today:
+                    run.community_day, run.community_points = today, 0
+                run.community_points += points
+                run.touched = True
         spendable, qualifying = split_feeds(rule, points)
         pending_days = rule.pending_days
         if pending_days is None and rule.event_type == "purchase.recorded":
@@ -433,20 +443,14 @@ def _process_live(
     ledger.announce(live, outcomes)
 
 
-def _load_counters(
-    candidates: list[Any], keys_now: dict[str, str], config: Any
-) -> dict[tuple[int, int, str, str], int]:
+def _load_counters(candidates: list[Any], keys_now: dict[str, str]) -> dict[tuple[int, int, str, str], int]:
     """The cap counters this batch may touch: the periods each member's capped rules it has
-    candidates for are capped in, and the global daily counter (rule 0) of members with a
-    community award in view. Only those are read: a rule capped per day needs no week, month
-    or lifetime row."""
-    daily = bool(config["POINTS_DAILY_COMMUNITY_CAP"])
+    candidates for are capped in. Only those are read: a rule capped per day needs no week, month
+    or lifetime row. (The shared daily community cap is counted in the locked balance row.)"""
     wanted_set: set[tuple[int, int, str, str]] = set()
     for _, it, rule, _ in candidates:
         for period in rule.caps:
             wanted_set.add((it.member_id, rule.id, period, keys_now[period]))
-        if daily and rule.community:
-            wanted_set.add((it.member_id, GLOBAL_CAP_RULE, "day", keys_now["day"]))
     if not wanted_set:
         return {}
     wanted = sorted(wanted_set)
@@ -456,12 +460,32 @@ def _load_counters(
 
 
 def _write_balances(running: dict[int, _Running]) -> None:
+    # The row is locked, so the set columns take this batch's values as they stand.
     bulk.update_from_rows(
         "point_balances",
         "member_id",
-        ["spendable", "pending", "qualifying", "earned", "streak_days", "last_active_day"],
         [
-            (m, r.d_spendable, r.d_pending, r.d_qualifying, r.d_earned, r.streak, r.last_day)
+            "spendable",
+            "pending",
+            "qualifying",
+            "earned",
+            "streak_days",
+            "last_active_day",
+            "community_day",
+            "community_points",
+        ],
+        [
+            (
+                m,
+                r.d_spendable,
+                r.d_pending,
+                r.d_qualifying,
+                r.d_earned,
+                r.streak,
+                r.last_day,
+                r.community_day,
+                r.community_points,
+            )
             for m, r in running.items()
             if r.d_spendable or r.d_pending or r.d_qualifying or r.d_earned or r.touched
         ],

@@ -198,3 +198,52 @@ def test_the_totals_by_scope_migration_keeps_the_current_periods_both_ways(tmp_p
         )
     finally:
         engine.dispose()
+
+
+def test_the_community_points_migration_moves_the_newest_shared_cap_counter_into_the_balance(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'community.db'}"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")}
+    env.update({"PORTAL_DATABASE_URL": url, "PORTAL_SEARCH_INDEX_DIR": str(tmp_path / "search")})
+
+    def migrate(command: str, revision: str) -> None:
+        result = run_python("-m", "flask", "--app", "wsgi", "db", command, revision, env=env)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+    migrate("upgrade", "0020")
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            for member_id in (1, 2):
+                connection.exec_driver_sql(
+                    "INSERT INTO members (id, email, password_hash, display_name, referral_code, created_at,"
+                    " updated_at) VALUES (?, ?, 'x', ?, ?, '2026-11-01 00:00:00', '2026-11-01 00:00:00')",
+                    (member_id, f"m{member_id}@example.org", f"M{member_id}", f"R{member_id}"),
+                )
+                connection.exec_driver_sql(
+                    "INSERT INTO point_balances (member_id, spendable, pending, qualifying, earned, streak_days)"
+                    " VALUES (?, 0, 0, 0, 0, 0)",
+                    (member_id,),
+                )
+            connection.exec_driver_sql(
+                "INSERT INTO point_cap_counters (member_id, rule_id, period, period_key, points)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(1, 0, "day", "2026-11-23", 40), (1, 0, "day", "2026-11-24", 15), (1, 5, "day", "2026-11-24", 9)],
+            )
+        engine.dispose()
+        migrate("upgrade", "0021")
+        with engine.connect() as connection:
+            balances = connection.exec_driver_sql(
+                "SELECT member_id, community_day, community_points FROM point_balances ORDER BY member_id"
+            ).all()
+            counters = connection.exec_driver_sql("SELECT member_id, rule_id, points FROM point_cap_counters").all()
+        assert list(map(tuple, balances)) == [(1, "2026-11-24", 15), (2, None, 0)]
+        assert list(map(tuple, counters)) == [(1, 5, 9)]
+        engine.dispose()
+        migrate("downgrade", "0020")
+        with engine.connect() as connection:
+            restored = connection.exec_driver_sql(
+                "SELECT member_id, rule_id, period, period_key, points FROM point_cap_counters ORDER BY rule_id"
+            ).all()
+        assert list(map(tuple, restored)) == [(1, 0, "day", "2026-11-24", 15), (1, 5, "day", "2026-11-24", 9)]
+    finally:
+        engine.dispose()

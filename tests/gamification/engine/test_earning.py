@@ -308,3 +308,26 @@ def test_a_reversal_gives_back_the_cap_room_its_award_used_so_a_restore_pays_in_
     emit("like.received", member_id=member.id, source=("like", 2))
     assert _balance(member).spendable == 15
     _no_differences()
+
+
+def test_the_shared_daily_cap_is_counted_in_the_balance_row_and_starts_afresh_each_day(app):
+    app.config["POINTS_DAILY_COMMUNITY_CAP"] = 12
+    member = MemberFactory()
+    RuleFactory(event_type="survey.answered", points=5)
+    RuleFactory(event_type="purchase.recorded", points=7, community=False, pending_days=0)
+    items = [{"member_id": member.id, "event_type": "survey.answered"} for _ in range(4)]
+    items.append({"member_id": member.id, "event_type": "purchase.recorded", "amount": 1})
+    record_events(items)
+    today = catalog.period_keys(utcnow())["day"]
+    balance = _balance(member)
+    assert (balance.spendable, balance.community_day, balance.community_points) == (12 + 7, today, 12)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CapCounter)) == 0
+    # The row still counts yesterday: today's first community points pay in full.
+    yesterday = catalog.period_keys(utcnow() - timedelta(days=1))["day"]
+    db.session.execute(
+        sa.update(Balance).where(Balance.member_id == member.id).values(community_day=yesterday, community_points=12)
+    )
+    record_events([{"member_id": member.id, "event_type": "survey.answered"}])
+    balance = _balance(member)
+    assert (balance.spendable, balance.community_day, balance.community_points) == (24, today, 5)
+    _no_differences()
