@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from pprint import pformat
 
@@ -77,10 +78,9 @@ def test_flask_db_upgrade_on_a_fresh_sqlite_database_matches_the_models(tmp_path
     assert diff == [], f"the models and the migrations disagree; autogenerate would write:\n{pformat(diff)}"
 
 
-def test_the_point_boards_migration_keeps_every_total_both_ways(tmp_path: Path):
-    # 0019 moved (period, period key, scope) of each total into point_boards: nothing is lost
-    # going up, and going down restores the text keys.
-    url = f"sqlite:///{tmp_path / 'totals.db'}"
+def _migrator(tmp_path: Path, name: str) -> tuple[str, Callable[[str, str], None]]:
+    """A SQLite file's URL, and a function that runs ``flask db <command> <revision>`` on it."""
+    url = f"sqlite:///{tmp_path / name}.db"
     env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")}
     env.update({"PORTAL_DATABASE_URL": url, "PORTAL_SEARCH_INDEX_DIR": str(tmp_path / "search")})
 
@@ -88,6 +88,22 @@ def test_the_point_boards_migration_keeps_every_total_both_ways(tmp_path: Path):
         result = run_python("-m", "flask", "--app", "wsgi", "db", command, revision, env=env)
         assert result.returncode == 0, result.stdout + result.stderr
 
+    return url, migrate
+
+
+def _add_members(connection: sa.Connection, *member_ids: int) -> None:
+    for member_id in member_ids:
+        connection.exec_driver_sql(
+            "INSERT INTO members (id, email, password_hash, display_name, referral_code, created_at,"
+            " updated_at) VALUES (?, ?, 'x', ?, ?, '2026-11-01 00:00:00', '2026-11-01 00:00:00')",
+            (member_id, f"m{member_id}@example.org", f"M{member_id}", f"R{member_id}"),
+        )
+
+
+def test_the_point_boards_migration_keeps_every_total_both_ways(tmp_path: Path):
+    # 0019 moved (period, period key, scope) of each total into point_boards: nothing is lost
+    # going up, and going down restores the text keys.
+    url, migrate = _migrator(tmp_path, "totals")
     old_rows = {
         (1, "all", "all", "", 30),
         (1, "month", "1405-09", "", 20),
@@ -99,12 +115,7 @@ def test_the_point_boards_migration_keeps_every_total_both_ways(tmp_path: Path):
     engine = sa.create_engine(url)
     try:
         with engine.begin() as connection:
-            for member_id in (1, 2):
-                connection.exec_driver_sql(
-                    "INSERT INTO members (id, email, password_hash, display_name, referral_code, created_at,"
-                    " updated_at) VALUES (?, ?, 'x', ?, ?, '2026-11-01 00:00:00', '2026-11-01 00:00:00')",
-                    (member_id, f"m{member_id}@example.org", f"M{member_id}", f"R{member_id}"),
-                )
+            _add_members(connection, 1, 2)
             connection.exec_driver_sql(
                 "INSERT INTO point_totals (member_id, period, period_key, scope, points) VALUES (?, ?, ?, ?, ?)",
                 sorted(old_rows),
@@ -133,14 +144,7 @@ def test_the_point_boards_migration_keeps_every_total_both_ways(tmp_path: Path):
 def test_the_totals_by_scope_migration_keeps_the_current_periods_both_ways(tmp_path: Path):
     # 0020 folds each member's boards of a scope into one row: all time, and the newest month and
     # week (an older month is on no leaderboard); going down gives those boards back.
-    url = f"sqlite:///{tmp_path / 'scopes.db'}"
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")}
-    env.update({"PORTAL_DATABASE_URL": url, "PORTAL_SEARCH_INDEX_DIR": str(tmp_path / "search")})
-
-    def migrate(command: str, revision: str) -> None:
-        result = run_python("-m", "flask", "--app", "wsgi", "db", command, revision, env=env)
-        assert result.returncode == 0, result.stdout + result.stderr
-
+    url, migrate = _migrator(tmp_path, "scopes")
     boards = [
         ("all", "all", ""),
         ("month", "1405-08", ""),
@@ -154,12 +158,7 @@ def test_the_totals_by_scope_migration_keeps_the_current_periods_both_ways(tmp_p
     engine = sa.create_engine(url)
     try:
         with engine.begin() as connection:
-            for member_id in (1, 2):
-                connection.exec_driver_sql(
-                    "INSERT INTO members (id, email, password_hash, display_name, referral_code, created_at,"
-                    " updated_at) VALUES (?, ?, 'x', ?, ?, '2026-11-01 00:00:00', '2026-11-01 00:00:00')",
-                    (member_id, f"m{member_id}@example.org", f"M{member_id}", f"R{member_id}"),
-                )
+            _add_members(connection, 1, 2)
             connection.exec_driver_sql(
                 "INSERT INTO point_boards (id, period, period_key, scope) VALUES (?, ?, ?, ?)",
                 [(n, *board) for n, board in enumerate(boards, 1)],
@@ -201,29 +200,17 @@ def test_the_totals_by_scope_migration_keeps_the_current_periods_both_ways(tmp_p
 
 
 def test_the_community_points_migration_moves_the_newest_shared_cap_counter_into_the_balance(tmp_path: Path):
-    url = f"sqlite:///{tmp_path / 'community.db'}"
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")}
-    env.update({"PORTAL_DATABASE_URL": url, "PORTAL_SEARCH_INDEX_DIR": str(tmp_path / "search")})
-
-    def migrate(command: str, revision: str) -> None:
-        result = run_python("-m", "flask", "--app", "wsgi", "db", command, revision, env=env)
-        assert result.returncode == 0, result.stdout + result.stderr
-
+    url, migrate = _migrator(tmp_path, "community")
     migrate("upgrade", "0020")
     engine = sa.create_engine(url)
     try:
         with engine.begin() as connection:
-            for member_id in (1, 2):
-                connection.exec_driver_sql(
-                    "INSERT INTO members (id, email, password_hash, display_name, referral_code, created_at,"
-                    " updated_at) VALUES (?, ?, 'x', ?, ?, '2026-11-01 00:00:00', '2026-11-01 00:00:00')",
-                    (member_id, f"m{member_id}@example.org", f"M{member_id}", f"R{member_id}"),
-                )
-                connection.exec_driver_sql(
-                    "INSERT INTO point_balances (member_id, spendable, pending, qualifying, earned, streak_days)"
-                    " VALUES (?, 0, 0, 0, 0, 0)",
-                    (member_id,),
-                )
+            _add_members(connection, 1, 2)
+            connection.exec_driver_sql(
+                "INSERT INTO point_balances (member_id, spendable, pending, qualifying, earned, streak_days)"
+                " VALUES (?, 0, 0, 0, 0, 0)",
+                [(1,), (2,)],
+            )
             connection.exec_driver_sql(
                 "INSERT INTO point_cap_counters (member_id, rule_id, period, period_key, points)"
                 " VALUES (?, ?, ?, ?, ?)",
