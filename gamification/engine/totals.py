@@ -69,9 +69,10 @@ def rows_of(changes: Changes) -> list[tuple[int, ...]]:
     changes for an older period are dropped (see the module's docstring)."""
     rows: dict[tuple[int, int], list[int]] = {}
     for (period, key, scope, member_id), n in changes.items():
-        row = rows.get((member_id, scope_number(scope)))
+        at = (member_id, scope_number(scope))
+        row = rows.get(at)
         if row is None:
-            row = rows[(member_id, scope_number(scope))] = [0, 0, 0, 0, 0]
+            row = rows[at] = [0, 0, 0, 0, 0]
         slot = _SLOTS.get(period)
         if slot is None:
             row[0] += n

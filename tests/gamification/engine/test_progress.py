@@ -9,16 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from gamification.engine import demo, ledger, progress, tasks
-from gamification.engine.models import (
-    Badge,
-    Balance,
-    MemberBadge,
-    PeriodTotal,
-    PointEntry,
-    Referral,
-    Rule,
-    Tier,
-)
+from gamification.engine.models import Badge, Balance, MemberBadge, PeriodTotal, PointEntry, Referral, Rule, Tier
 from gamification.engine.queries import member_standing, tier_choices, tier_code_of
 from gamification.engine.referrals import review_referral
 from gamification.engine.services import adjust_points, record_event, record_events
